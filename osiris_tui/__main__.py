@@ -1,0 +1,3 @@
+from osiris_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Drivers: one module per family, looked up by name in the registry."""

@@ -1,0 +1,63 @@
+"""The driver contract (Osiris's `run(*, step_id, config, inputs, ctx) -> dict`) and input helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+
+class StepContext(Protocol):
+    """What a driver may use from its context (a superset of Osiris's local `RunnerContext`)."""
+
+    step_id: str
+    output_dir: Path  # <run>/artifacts/<step_id>/, created beforehand
+    base_dir: Path  # the manifest's directory
+
+    def log_metric(self, name: str, value: Any, **extra: Any) -> None: ...
+
+    def log_event(self, name: str, **fields: Any) -> None: ...
+
+    def check_cancelled(self) -> None:
+        """Raise `StepCancelled` when the user interrupted the run (long drivers call this between chunks)."""
+
+
+@runtime_checkable
+class Driver(Protocol):
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: Any) -> dict: ...
+
+
+class StepCancelled(Exception):
+    """Raised inside a driver when the run was interrupted."""
+
+
+def first_input_df(inputs: dict[str, Any] | None) -> pd.DataFrame | None:
+    """The input a single-input driver reads: `df`, else the first `df_*` DataFrame (as Osiris writers do)."""
+    if not inputs:
+        return None
+    df = inputs.get("df")
+    if isinstance(df, pd.DataFrame):
+        return df
+    for key, value in inputs.items():
+        if key.startswith("df_") and isinstance(value, pd.DataFrame):
+            return value
+    return None
+
+
+def require_input_df(step_id: str, inputs: dict[str, Any] | None) -> pd.DataFrame:
+    df = first_input_df(inputs)
+    if df is None:
+        raise ValueError(
+            f"Step '{step_id}' needs an input DataFrame but has none: add the upstream step to its 'needs'"
+        )
+    return df
+
+
+def resolve_path(path: str, config: dict[str, Any], ctx: Any) -> Path:
+    """A relative `path` resolves against a filesystem connection's `base_dir`, else the working directory."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    base = (config.get("resolved_connection") or {}).get("base_dir")
+    return (Path(base).expanduser() / p) if base else Path.cwd() / p

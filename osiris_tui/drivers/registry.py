@@ -1,0 +1,84 @@
+"""Driver registry: built-in drivers by import path (loaded on first use) plus plugins via entry points.
+
+A plugin package declares, in its pyproject::
+
+    [project.entry-points."osiris_tui.drivers"]
+    "acme.extractor" = "acme_osiris.drivers:AcmeExtractor"
+
+The object may be a class or any zero-argument factory; a new instance is made for every step run, as in
+Osiris's `DriverRegistry.get`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+ENTRY_POINT_GROUP = "osiris_tui.drivers"
+
+BUILTIN_DRIVERS: dict[str, str] = {
+    "filesystem.csv_extractor": "osiris_tui.drivers.filesystem:CsvExtractor",
+    "filesystem.csv_writer": "osiris_tui.drivers.filesystem:CsvWriter",
+    "duckdb.processor": "osiris_tui.drivers.duckdb_processor:DuckDBProcessor",
+    "mysql.extractor": "osiris_tui.drivers.mysql:MySQLExtractor",
+    "mysql.writer": "osiris_tui.drivers.mysql:MySQLWriter",
+    "supabase.extractor": "osiris_tui.drivers.supabase:SupabaseExtractor",
+    "supabase.writer": "osiris_tui.drivers.supabase:SupabaseWriter",
+}
+
+
+def _import(target: str) -> Callable[[], Any]:
+    module, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class DriverRegistry:
+    """Maps driver names to factories; `get(name)` returns a fresh driver instance."""
+
+    def __init__(self) -> None:
+        self._targets: dict[str, str | Callable[[], Any]] = {}
+        self._origin: dict[str, str] = {}
+
+    def register(self, name: str, factory: str | Callable[[], Any], origin: str = "builtin") -> None:
+        self._targets[name] = factory
+        self._origin[name] = origin
+
+    def names(self) -> list[str]:
+        return sorted(self._targets)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._targets
+
+    def origin(self, name: str) -> str:
+        return self._origin.get(name, "")
+
+    def get(self, name: str) -> Any:
+        try:
+            target = self._targets[name]
+        except KeyError:
+            raise ValueError(
+                f"Driver '{name}' not registered. Available drivers: {', '.join(self.names())}"
+            ) from None
+        if isinstance(target, str):
+            target = _import(target)
+            self._targets[name] = target
+        return target()
+
+
+def load_plugins(registry: DriverRegistry) -> None:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        registry.register(ep.name, ep.value, origin=f"plugin {ep.dist.name if ep.dist else ep.value}")
+
+
+def default_registry() -> DriverRegistry:
+    """Built-in drivers plus every installed plugin (plugins may override a built-in name)."""
+    registry = DriverRegistry()
+    for name, target in BUILTIN_DRIVERS.items():
+        registry.register(name, target)
+    load_plugins(registry)
+    return registry

@@ -1,0 +1,1 @@
+"""The headless runtime: adapter, context, cache, connections, secrets and the debug session."""
