@@ -20,6 +20,8 @@ from osiris_tui.runtime.secrets import mask_value
 
 Record = dict[str, Any]
 Subscriber = Callable[[Record], None]
+# Event fields that name things rather than hold credentials (Osiris's redactor never masks a bare `key`).
+PLAIN_EVENT_KEYS = frozenset({"key"})
 
 
 def utc_now() -> str:
@@ -77,7 +79,8 @@ class ExecutionContext:
 
     # -- logging -----------------------------------------------------------------------------------
     def log_event(self, name: str, **fields: Any) -> Record:
-        record = {"ts": utc_now(), "session": self.session_id, "event": name, **mask_value(fields)}
+        masked = mask_value(fields, plain_keys=PLAIN_EVENT_KEYS)
+        record = {"ts": utc_now(), "session": self.session_id, "event": name, **masked}
         self._emit("events", self.events, record)
         return record
 
@@ -93,7 +96,8 @@ class ExecutionContext:
             store.append(record)
             fh = self._files.get(stream)
             if fh is None:
-                fh = self._files[stream] = open(self.run_dir / f"{stream}.jsonl", "a", encoding="utf-8")
+                # Kept open for the run (closed in close()): one open per line would dominate a flood.
+                fh = self._files[stream] = open(self.run_dir / f"{stream}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
             fh.write(line + "\n")
             fh.flush()
             subscribers = list(self._subscribers)

@@ -120,12 +120,17 @@ def mask_text(text: str) -> str:
     return _JWT.sub(MASK, text)
 
 
-def mask_value(value: Any, *, mask: str = MASK) -> Any:
-    """A deep copy of `value` with secret keys masked and every string passed through `mask_text`."""
+def mask_value(value: Any, *, mask: str = MASK, plain_keys: frozenset[str] = frozenset()) -> Any:
+    """A deep copy of `value` with secret keys masked and every string passed through `mask_text`.
+
+    `plain_keys` are top-level keys that are not secret in this record (an event's `key` names a
+    DataFrame input, not a credential); their values are still masked by value.
+    """
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if isinstance(k, str) and is_secret_key(k) and v not in (None, "") and not isinstance(v, dict | list):
+            if (isinstance(k, str) and k not in plain_keys and is_secret_key(k) and v not in (None, "")
+                    and not isinstance(v, dict | list)):
                 out[k] = mask
             else:
                 out[k] = mask_value(v, mask=mask)

@@ -1,0 +1,261 @@
+"""LocalAdapter: runs a pipeline's steps in this process, one at a time when asked.
+
+Per step it does what Osiris's local runner does (compat §1.6, §3, §5.3): strips `component` and
+`connection` from the config, adds `resolved_connection`, writes a masked `cleaned_config.json`,
+wires inputs as `df_<safe id>` / `<id>` (plus `df`, `input_df` and seed `inputs:` names), calls
+`driver.run(step_id=, config=, inputs=, ctx=)` and caches a returned `df`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from osiris_tui.drivers.base import StepCancelled
+from osiris_tui.drivers.registry import DriverRegistry, default_registry
+from osiris_tui.errors import InputError
+from osiris_tui.manifest.model import Pipeline, Step, safe_id
+from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun, StepResult
+from osiris_tui.runtime.cache import DataFrameCache
+from osiris_tui.runtime.connections import OPTIONAL_FAMILIES, Connections, ResolvedConnection
+from osiris_tui.runtime.context import ExecutionContext
+from osiris_tui.runtime.secrets import ARTIFACT_MASK, mask_text, mask_value
+
+STRIPPED_KEYS = ("component", "connection")
+
+
+def driver_inputs(step: Step, results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict]]:
+    """The `inputs` dict for a step, and one `inputs_resolved` record per DataFrame wired in."""
+    upstream = [u for u in step.upstream if isinstance(results.get(u, {}).get("df"), pd.DataFrame)]
+    if not upstream:
+        return None, []
+    names = {u: f"df_{safe_id(u)}" for u in upstream}
+    clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
+    for u, name in names.items():
+        if name in clashes:
+            names[u] = f"{name}_{hashlib.sha256(u.encode()).hexdigest()[:8]}"
+    inputs: dict[str, Any] = {}
+    resolved = []
+    for u in upstream:
+        df = results[u]["df"]
+        inputs[u] = results[u]
+        inputs[names[u]] = df
+        resolved.append({"from_step": u, "key": names[u], "rows": len(df), "from_memory": True})
+    first = results[upstream[0]]["df"]
+    inputs.setdefault("df", first)
+    inputs.setdefault("input_df", first)
+    for name, target in step.input_refs.items():
+        if target in names:
+            inputs[name] = results[target]["df"]
+    return inputs, resolved
+
+
+class LocalAdapter(ExecutionAdapter):
+    """Executes steps locally with drivers from a registry."""
+
+    def __init__(self, registry: DriverRegistry | None = None, connections: Connections | None = None) -> None:
+        self.registry = registry or default_registry()
+        self.connections = connections
+
+    # -- prepare -----------------------------------------------------------------------------------
+    def prepare(self, manifest: Pipeline | str | Path, context: ExecutionContext) -> PreparedRun:
+        """Load (if given a path), check drivers and resolve every step's connection before anything runs."""
+        pipeline = manifest if isinstance(manifest, Pipeline) else self._load(Path(manifest))
+        context.log_event("adapter_prepare_start", adapter="local", pipeline_id=pipeline.name)
+        if self.connections is None:
+            self.connections = Connections.discover(pipeline.base_dir)
+        for step in pipeline.steps:
+            if step.driver not in self.registry:
+                self.registry.get(step.driver)  # raises with the list of available drivers
+        connections = {s.id: self.resolve_connection(s, s.config) for s in pipeline.steps}
+        working_dir = context.run_dir / "working"
+        working_dir.mkdir(parents=True, exist_ok=True)
+        if pipeline.path.is_file():
+            shutil.copyfile(pipeline.path, context.run_dir / "manifest.yaml")
+        prepared = PreparedRun(
+            run_id=context.session_id,
+            pipeline=pipeline,
+            plan=list(pipeline.steps),
+            connections=connections,
+            cache=DataFrameCache(spill_dir=working_dir / "spill"),
+            working_dir=working_dir,
+            metadata={"adapter": "local", "started": time.time(), "step_results": {}},
+        )
+        context.log_event("adapter_prepare_complete", adapter="local", steps=len(prepared.plan))
+        return prepared
+
+    def _load(self, path: Path) -> Pipeline:
+        from osiris_tui.manifest import load_pipeline
+
+        return load_pipeline(path, drivers=self.registry.names())
+
+    def resolve_connection(self, step: Step, config: dict[str, Any]) -> ResolvedConnection | None:
+        assert self.connections is not None
+        return self.connections.resolve_reference(config.get("connection"), step.family, step.id)
+
+    # -- execute -----------------------------------------------------------------------------------
+    def execute(self, prepared: PreparedRun, context: ExecutionContext) -> bool:
+        """Run every step in order; stop at the first failure. True when all succeeded."""
+        context.log_event("run_start", pipeline_id=prepared.pipeline.name,
+                          manifest_path=str(prepared.pipeline.path), run_id=prepared.run_id)
+        try:
+            return all(self.run_step(prepared, context, step.id).ok for step in prepared.plan)
+        except KeyboardInterrupt:
+            context.cancel_event.set()
+            context.log_event("execution_interrupted")
+            raise
+        finally:
+            self.cleanup(prepared)
+
+    def run_step(
+        self, prepared: PreparedRun, context: ExecutionContext, step_id: str, step: Step | None = None
+    ) -> StepResult:
+        """Run one step on the cached outputs of its upstream steps. Never raises for a step failure."""
+        step = step or prepared.pipeline.step(step_id)
+        ctx = context.for_step(step.id)
+        context.log_event("step_start", step_id=step.id, driver=step.driver)
+        context.log_event("artifacts_dir_created", step_id=step.id, path=str(ctx.output_dir))
+        started = time.perf_counter()
+        driver: Any = None
+        try:
+            config = dict(step.config)
+            removed = [k for k in STRIPPED_KEYS if k in config]
+            for key in removed:
+                config.pop(key)
+            if removed:
+                context.log_event("config_meta_stripped", step_id=step.id, keys_removed=removed,
+                                  config_meta_stripped=True)
+            connection = self._connection_for(step, prepared, context)
+            if connection is not None:
+                config["resolved_connection"] = dict(connection.fields)
+            cleaned = ctx.output_dir / "cleaned_config.json"
+            cleaned.write_text(json.dumps(mask_value(config, mask=ARTIFACT_MASK), indent=2, default=str) + "\n")
+            context.log_event("artifact_created", step_id=step.id, artifact_type="cleaned_config", path=str(cleaned))
+            inputs, resolved = driver_inputs(step, prepared.results)
+            for record in resolved:
+                context.log_event("inputs_resolved", step_id=step.id, **record)
+            driver = self.registry.get(step.driver)
+            result = driver.run(step_id=step.id, config=config, inputs=inputs, ctx=ctx) or {}
+            if not isinstance(result, dict):
+                raise TypeError(f"driver returned {type(result).__name__}, expected a dict")
+        except BaseException as exc:  # a step failure must never take the debugger down
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return self._failed(prepared, context, step, exc, time.perf_counter() - started)
+        finally:
+            close = getattr(driver, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # cleanup must not mask the step's outcome
+                    context.log_event("driver_close_failed", step_id=step.id, error=mask_text(str(exc)))
+        duration = time.perf_counter() - started
+        prepared.results[step.id] = result
+        rows = None
+        if isinstance(result.get("df"), pd.DataFrame):
+            prepared.cache.put(step.id, result["df"])
+            rows = len(result["df"])
+        else:
+            prepared.results.pop(step.id)
+            prepared.cache.evict(step.id)
+            rows = self._rows_written(context, step.id)
+        context.log_metric(f"step_{step.id}_duration", round(duration, 4), unit="seconds", step_id=step.id)
+        context.log_event("step_complete", step_id=step.id, driver=step.driver, output_dir=str(ctx.output_dir),
+                          duration=round(duration, 4), rows=rows)
+        outcome = StepResult(step.id, True, duration, rows, produced_df="df" in result)
+        prepared.metadata["step_results"][step.id] = outcome
+        return outcome
+
+    def _connection_for(
+        self, step: Step, prepared: PreparedRun, context: ExecutionContext
+    ) -> ResolvedConnection | None:
+        reference = step.config.get("connection")
+        if reference is None and step.family in OPTIONAL_FAMILIES:
+            return None
+        alias = reference[1:].split(".", 1)[-1] if isinstance(reference, str) and "." in reference else "(default)"
+        context.log_event("connection_resolve_start", step_id=step.id, family=step.family, alias=alias)
+        try:
+            connection = self.resolve_connection(step, step.config)
+        except InputError as exc:
+            context.log_event("connection_resolve_complete", step_id=step.id, family=step.family, alias=alias,
+                              ok=False, error=exc.render())
+            raise
+        prepared.connections[step.id] = connection
+        context.log_event("connection_resolve_complete", step_id=step.id, family=step.family,
+                          alias=connection.alias if connection else alias, ok=True)
+        return connection
+
+    @staticmethod
+    def _rows_written(context: ExecutionContext, step_id: str) -> int | None:
+        total = None
+        for m in reversed(context.metrics):
+            if m.get("step_id") == step_id and m["metric"] == "rows_written":
+                total = (total or 0) + int(m["value"])
+            elif m.get("metric") == f"step_{step_id}_duration":
+                break
+        return total
+
+    def _failed(
+        self, prepared: PreparedRun, context: ExecutionContext, step: Step, exc: BaseException, duration: float
+    ) -> StepResult:
+        cancelled = isinstance(exc, StepCancelled)
+        if isinstance(exc, InputError):
+            message = exc.render()
+        elif cancelled:
+            message = "interrupted"
+        elif isinstance(exc, ValueError):
+            message = mask_text(f"Driver error: {exc}")
+        else:
+            message = mask_text(f"Execution failed: {exc}")
+        tb = mask_text("".join(traceback.format_exception(exc)))
+        prepared.results.pop(step.id, None)
+        prepared.cache.evict(step.id)
+        context.log_event("step_error", step_id=step.id, driver=step.driver, duration=round(duration, 4),
+                          error=message, error_type=type(exc).__name__, traceback=tb)
+        outcome = StepResult(step.id, False, duration, None, message, tb, cancelled)
+        prepared.metadata["step_results"][step.id] = outcome
+        return outcome
+
+    # -- collect -----------------------------------------------------------------------------------
+    def collect(self, prepared: PreparedRun, context: ExecutionContext) -> dict[str, Any]:
+        """Totals for the run; writes `status.json` and logs `cleanup_complete`."""
+        results: dict[str, StepResult] = prepared.metadata["step_results"]
+        completed = [r for r in results.values() if r.ok]
+        failed = [r for r in results.values() if not r.ok]
+        # Rows that reached a target: what the sink steps (those returning no DataFrame) wrote.
+        total_rows = sum(r.rows or 0 for r in completed if not r.produced_df)
+        duration = time.time() - prepared.metadata["started"]
+        if failed:
+            status = "interrupted" if any(r.cancelled for r in failed) else "failed"
+        elif len(completed) == len(prepared.plan):
+            status = "success"
+        else:
+            status = "incomplete"
+        summary = {
+            "ok": status == "success",
+            "status": status,
+            "run_id": prepared.run_id,
+            "pipeline_id": prepared.pipeline.name,
+            "steps_total": len(prepared.plan),
+            "steps_completed": len(completed),
+            "failed_step": failed[0].step_id if failed else None,
+            "error": failed[0].error if failed else None,
+            "total_rows": total_rows,
+            "duration_seconds": round(duration, 3),
+        }
+        context.log_event("cleanup_complete", steps_executed=len(completed), total_rows=total_rows)
+        context.log_event("run_end", status=status, duration_seconds=round(duration, 3))
+        context.write_json("status.json", mask_value(summary))
+        return summary
+
+    def cleanup(self, prepared: PreparedRun) -> None:
+        """Remove working files (the cache's spill files live there)."""
+        prepared.cache.clear()
+        shutil.rmtree(prepared.working_dir, ignore_errors=True)

@@ -1,0 +1,535 @@
+"""DebugSession: the control API the app and the headless command share.
+
+Steps run one at a time in a worker thread. Callers (any thread) ask for `step`, `continue_`,
+`run_to`, `pause`, `rerun`, `restart`; observe per-step state through `statuses()`; and `subscribe` to
+a stream of records: the run's events and metrics (`kind` "event"/"metric") and state changes
+(`kind` "state").
+
+The next step to run is always the first step, in run order, that is neither done nor skipped. A
+failed step stays next: re-running it (or continuing) tries it again. Re-running a done step marks its
+downstream steps pending again, so continuing recomputes them.
+"""
+
+from __future__ import annotations
+
+import enum
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from osiris_tui.drivers.registry import DriverRegistry, default_registry
+from osiris_tui.errors import InputError
+from osiris_tui.manifest.model import Pipeline, Step
+from osiris_tui.runtime.adapter import PreparedRun
+from osiris_tui.runtime.connections import Connections, ResolvedConnection
+from osiris_tui.runtime.context import ExecutionContext, Record, new_run_id
+from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
+from osiris_tui.runtime.secrets import mask_value
+
+DEFAULT_RUNS_DIR = Path(".osiris-tui") / "runs"
+
+
+class StepState(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"  # the run is paused before this step
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class RunState(enum.StrEnum):
+    READY = "ready"  # paused before the first step
+    RUNNING = "running"
+    PAUSED = "paused"
+    FAILED = "failed"  # paused at a failed step
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    step_id: str
+    state: StepState = StepState.PENDING
+    rows: int | None = None
+    duration: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    started_at: float | None = None  # time.monotonic() when it started running
+    runs: int = 0
+
+
+Reloader = Callable[[], Pipeline]
+
+
+class DebugSession:
+    """Breakpoints, stepping and re-running over a LocalAdapter, safe to drive from any thread."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        registry: DriverRegistry | None = None,
+        connections: Connections | None = None,
+        run_dir: Path | None = None,
+        runs_root: Path | None = None,
+        breakpoints: Iterable[str] = (),
+        reload: Reloader | None = None,
+        only: Iterable[str] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.registry = registry or default_registry()
+        self.connections = connections or Connections.discover(pipeline.base_dir)
+        self._fixed_run_dir = run_dir
+        self._runs_root = runs_root or DEFAULT_RUNS_DIR
+        self._reload = reload
+        self._only = set(only) if only is not None else None
+        for step_id in [*breakpoints, *(self._only or ())]:
+            pipeline.step(step_id)  # KeyError for an unknown id
+        self._breakpoints: set[str] = set(breakpoints)
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._subscribers: list[Callable[[Record], None]] = []
+        self._commands: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._goal: tuple[str, Any] | None = None
+        self._pause_requested = False
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.adapter = LocalAdapter(self.registry, self.connections)
+        self.run_state = RunState.READY
+        self.started_at = time.monotonic()
+        self.finished_at: float | None = None
+        self.summary: dict[str, Any] | None = None
+        self._new_run()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def _new_run(self) -> None:
+        run_dir = self._fixed_run_dir or (self._runs_root / new_run_id())
+        if self._fixed_run_dir is not None and run_dir.exists():
+            for name in ("events.jsonl", "metrics.jsonl", "status.json"):
+                (run_dir / name).unlink(missing_ok=True)
+        self.context = ExecutionContext(run_dir, base_dir=self.pipeline.base_dir)
+        self.context.subscribe(self._forward)
+        self.prepared: PreparedRun = self.adapter.prepare(self.pipeline, self.context)
+        self.context.log_event("run_start", pipeline_id=self.pipeline.name, manifest_path=str(self.pipeline.path),
+                               run_id=self.context.session_id, steps=len(self.pipeline.steps))
+        self._status = {s.id: StepStatus(s.id) for s in self.pipeline.steps}
+        if self._only is not None:
+            keep = self._closure(self._only)
+            for s in self.pipeline.steps:
+                if s.id not in keep:
+                    self._status[s.id] = StepStatus(s.id, StepState.SKIPPED)
+        self.started_at = time.monotonic()
+        self.finished_at = None
+        self.summary = None
+
+    def _closure(self, targets: set[str]) -> set[str]:
+        keep = set(targets)
+        for s in reversed(self.pipeline.steps):
+            if s.id in keep:
+                keep.update(s.upstream)
+        return keep
+
+    def start(self) -> DebugSession:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._worker, name="osiris-tui-session", daemon=True)
+            self._thread.start()
+            self._set_paused_marker()
+        return self
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop after the running step (drivers that check cancellation stop at once) and clean up."""
+        with self._lock:
+            if self.run_state is RunState.CLOSED:
+                return
+            self._pause_requested = True
+            self.context.cancel_event.set()
+        self._commands.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with self._lock:
+            if self.summary is None:
+                self._finish_run()
+            self.adapter.cleanup(self.prepared)
+            self.context.close()
+            self.run_state = RunState.CLOSED
+            self._changed.notify_all()
+
+    def interrupt(self) -> None:
+        """Ctrl+C: cancel the running step, log `execution_interrupted`, stop."""
+        with self._lock:
+            self.context.cancel_event.set()
+            self._pause_requested = True
+            self._goal = None
+        self.context.log_event("execution_interrupted")
+        self._set_run_state(RunState.INTERRUPTED)
+
+    # -- subscribers ---------------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
+        """Receive every event, metric and state change (called from the thread that produced it)."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _forward(self, record: Record) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            callback(record)
+
+    def _notify_state(self, step_id: str | None = None) -> None:
+        with self._lock:
+            self._changed.notify_all()
+            record: Record = {"kind": "state", "run_state": str(self.run_state), "step_id": step_id}
+            if step_id is not None:
+                record["state"] = str(self._status[step_id].state)
+        self._forward(record)
+
+    # -- breakpoints ---------------------------------------------------------------------------------
+    @property
+    def breakpoints(self) -> set[str]:
+        with self._lock:
+            return set(self._breakpoints)
+
+    def set_breakpoint(self, step_id: str) -> None:
+        self.pipeline.step(step_id)
+        with self._lock:
+            self._breakpoints.add(step_id)
+        self._notify_state(step_id)
+
+    def clear_breakpoint(self, step_id: str) -> None:
+        with self._lock:
+            self._breakpoints.discard(step_id)
+        self._notify_state(step_id)
+
+    def toggle_breakpoint(self, step_id: str) -> bool:
+        """Returns True when the step now has a breakpoint."""
+        with self._lock:
+            on = step_id not in self._breakpoints
+        (self.set_breakpoint if on else self.clear_breakpoint)(step_id)
+        return on
+
+    # -- commands (non-blocking) ---------------------------------------------------------------------
+    def step(self) -> None:
+        """Run the next step, then pause."""
+        self._command("step")
+
+    def continue_(self) -> None:
+        """Run to the next breakpoint or the end."""
+        with self._lock:
+            if self._busy and self._goal is not None:
+                self._goal = ("continue", None)  # upgrade a running step/run-to
+                self._pause_requested = False
+                return
+        self._command("continue")
+
+    def run_to(self, step_id: str) -> None:
+        """Run until `step_id` is next (pause before it)."""
+        self.pipeline.step(step_id)
+        self._command("run_to", step_id)
+
+    def pause(self) -> None:
+        """Pause after the running step."""
+        with self._lock:
+            if self._busy:
+                self._pause_requested = True
+
+    def rerun(self, step_id: str) -> None:
+        """Run `step_id` again on its cached inputs, with its config reloaded from disk."""
+        self.pipeline.step(step_id)
+        self._command("rerun", step_id)
+
+    def restart(self) -> None:
+        """A fresh run: clear every output and state, keep the breakpoints."""
+        with self._lock:
+            if self._busy:
+                self._pause_requested = True
+                self.context.cancel_event.set()
+        self._command("restart")
+
+    def _command(self, name: str, arg: Any = None) -> None:
+        if self.run_state is RunState.CLOSED:
+            return
+        if self._thread is None:
+            self.start()
+        self._commands.put((name, arg))
+
+    # -- observation ---------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def statuses(self) -> list[StepStatus]:
+        with self._lock:
+            return [self._status[s.id] for s in self.pipeline.steps]
+
+    def status(self, step_id: str) -> StepStatus:
+        with self._lock:
+            return self._status[step_id]
+
+    def next_step_id(self) -> str | None:
+        with self._lock:
+            for s in self.pipeline.steps:
+                if self._status[s.id].state not in (StepState.DONE, StepState.SKIPPED):
+                    return s.id
+            return None
+
+    def running_step_id(self) -> str | None:
+        with self._lock:
+            for s in self.pipeline.steps:
+                if self._status[s.id].state is StepState.RUNNING:
+                    return s.id
+            return None
+
+    def failed_step_id(self) -> str | None:
+        with self._lock:
+            for s in self.pipeline.steps:
+                if self._status[s.id].state is StepState.FAILED:
+                    return s.id
+            return None
+
+    def output(self, step_id: str) -> pd.DataFrame | None:
+        """The DataFrame a step produced (None when it has not run or produced none)."""
+        return self.prepared.cache.get(step_id)
+
+    def output_nbytes(self, step_id: str) -> int | None:
+        return self.prepared.cache.nbytes(step_id)
+
+    def input_frame(self, step_id: str) -> pd.DataFrame | None:
+        """The first input a step reads (what a writer wrote), when its upstream outputs are cached."""
+        inputs, _ = driver_inputs(self.pipeline.step(step_id), self.prepared.results)
+        return None if inputs is None else inputs.get("df")
+
+    def config(self, step_id: str) -> dict[str, Any]:
+        """The step's config as its driver receives it (connection resolved), masked."""
+        step = self.pipeline.step(step_id)
+        config = {k: v for k, v in step.config.items() if k not in ("component", "connection")}
+        connection = self.prepared.connections.get(step_id)
+        if connection is not None:
+            config["resolved_connection"] = connection.fields
+        return mask_value(config)
+
+    def connection(self, step_id: str) -> ResolvedConnection | InputError | None:
+        """The step's resolved connection, the error resolving it gave, or None when it has none."""
+        step = self.pipeline.step(step_id)
+        try:
+            return self.adapter.resolve_connection(step, step.config)
+        except InputError as exc:
+            return exc
+
+    @property
+    def events(self) -> list[Record]:
+        return self.context.events
+
+    @property
+    def metrics(self) -> list[Record]:
+        return self.context.metrics
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished_at or time.monotonic()) - self.started_at
+
+    def wait_until(self, predicate: Callable[[DebugSession], bool], timeout: float = 30.0) -> bool:
+        """Block until `predicate(session)` holds (checked on every state change)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, 0.5))
+            return True
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until no command is running or queued."""
+        return self.wait_until(lambda s: not s._busy and s._commands.empty(), timeout)
+
+    # -- worker --------------------------------------------------------------------------------------
+    def _worker(self) -> None:
+        while True:
+            command = self._commands.get()
+            if command is None:
+                return
+            name, arg = command
+            with self._lock:
+                self._busy = True
+                self._pause_requested = False
+            try:
+                if name == "restart":
+                    self._do_restart()
+                elif name == "rerun":
+                    self._do_rerun(arg)
+                else:
+                    self._goal = (name, arg)
+                    self._run_loop()
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self._goal = None
+                    self._changed.notify_all()
+                self._notify_state()
+
+    def _run_loop(self) -> None:
+        first = True
+        while True:
+            with self._lock:
+                goal = self._goal
+                next_id = self.next_step_id()
+                if goal is None or self.run_state in (RunState.INTERRUPTED, RunState.CLOSED):
+                    return
+                if next_id is None:
+                    self._finish_run()
+                    return
+                stop = (goal[0] == "run_to" and goal[1] == next_id) or (
+                    goal[0] == "continue" and not first and next_id in self._breakpoints
+                )
+                if stop or self._pause_requested:
+                    self._pause_before(next_id)
+                    return
+            first = False
+            ok = self._run_one(self.pipeline.step(next_id))
+            if not ok:
+                return
+            with self._lock:
+                if self._goal is not None and self._goal[0] == "step":
+                    after = self.next_step_id()
+                    if after is None:
+                        self._finish_run()
+                    else:
+                        self._pause_before(after)
+                    return
+
+    def _run_one(self, step: Step, *, reload: bool = False) -> bool:
+        """Run a single step; on failure the run pauses at it. Returns True on success."""
+        with self._lock:
+            previous = self._status[step.id]
+            for sid, st in self._status.items():
+                if st.state is StepState.PAUSED:
+                    self._status[sid] = replace(st, state=StepState.PENDING)
+            self._status[step.id] = replace(previous, state=StepState.RUNNING, error=None, traceback=None,
+                                            started_at=time.monotonic())
+            self.run_state = RunState.RUNNING
+        self._notify_state(step.id)
+        if reload or previous.state is StepState.FAILED:
+            try:
+                step = self._reloaded(step)
+            except InputError as exc:
+                return self._record_failure(step.id, exc.render(), exc.render(), previous)
+        result = self.adapter.run_step(self.prepared, self.context, step.id, step)
+        if not result.ok:
+            if result.cancelled:
+                with self._lock:
+                    self._status[step.id] = replace(previous, state=StepState.PENDING, started_at=None)
+                    if self.run_state is not RunState.INTERRUPTED:
+                        self.run_state = RunState.PAUSED
+                self._notify_state(step.id)
+                return False
+            return self._record_failure(step.id, result.error or "failed", result.traceback, previous,
+                                        result.duration)
+        with self._lock:
+            self._status[step.id] = StepStatus(step.id, StepState.DONE, result.rows, result.duration,
+                                               runs=previous.runs + 1)
+        self._notify_state(step.id)
+        return True
+
+    def _record_failure(self, step_id: str, error: str, tb: str | None, previous: StepStatus,
+                        duration: float | None = None) -> bool:
+        with self._lock:
+            self._status[step_id] = StepStatus(step_id, StepState.FAILED, None, duration, error, tb,
+                                               runs=previous.runs + 1)
+            self.run_state = RunState.FAILED
+        self.context.log_event("run_error", step_id=step_id, message="Step execution failed")
+        self._notify_state(step_id)
+        return False
+
+    def _reloaded(self, step: Step) -> Step:
+        """The step with its config read again from disk (the pipeline is reloaded when possible)."""
+        if self._reload is None:
+            return step
+        fresh = self._reload().step(step.id)
+        with self._lock:
+            for i, s in enumerate(self.pipeline.steps):
+                if s.id == step.id:
+                    self.pipeline.steps[i] = replace(s, config=fresh.config, source=fresh.source)
+                    return self.pipeline.steps[i]
+        return step
+
+    def _pause_before(self, step_id: str) -> None:
+        self._status[step_id] = replace(self._status[step_id], state=StepState.PAUSED)
+        if self.run_state is not RunState.FAILED:
+            self.run_state = RunState.PAUSED
+        self._notify_state(step_id)
+
+    def _set_paused_marker(self) -> None:
+        with self._lock:
+            next_id = self.next_step_id()
+            if next_id is not None and self.run_state is RunState.READY:
+                self._status[next_id] = replace(self._status[next_id], state=StepState.PAUSED)
+        self._notify_state(next_id)
+
+    def _finish_run(self) -> None:
+        with self._lock:
+            self.summary = self.adapter.collect(self.prepared, self.context)
+            if self.run_state not in (RunState.INTERRUPTED, RunState.FAILED):
+                self.run_state = RunState.FINISHED
+            self.finished_at = time.monotonic()
+        self._notify_state()
+
+    def _do_rerun(self, step_id: str) -> None:
+        step = self.pipeline.step(step_id)
+        with self._lock:
+            missing = [u for u in step.upstream
+                       if self._status[u].state is not StepState.DONE]
+            if missing:
+                self.context.log_event("rerun_refused", step_id=step_id,
+                                       reason=f"upstream steps have not run: {', '.join(missing)}")
+                return
+            was_done = self._status[step_id].state is StepState.DONE
+        ok = self._run_one(step, reload=True)
+        if ok:
+            with self._lock:
+                if was_done:
+                    for sid in self.pipeline.downstream(step_id):
+                        if self._status[sid].state in (StepState.DONE, StepState.FAILED):
+                            self._status[sid] = StepStatus(sid, StepState.PENDING, runs=self._status[sid].runs)
+                            self.prepared.cache.evict(sid)
+                            self.prepared.results.pop(sid, None)
+                next_id = self.next_step_id()
+                if next_id is None:
+                    self._finish_run()
+                else:
+                    self.run_state = RunState.PAUSED
+                    self._pause_before(next_id)
+
+    def _do_restart(self) -> None:
+        with self._lock:
+            self.adapter.cleanup(self.prepared)
+            self.context.close()
+            if self._reload is not None:
+                try:
+                    self.pipeline = self._reload()
+                except InputError as exc:
+                    self.context.log_event("restart_failed", error=exc.render())
+                    return
+            self.run_state = RunState.READY
+            self._new_run()
+        self.context.log_event("run_restarted", run_id=self.context.session_id)
+        self._set_paused_marker()
+
+    def _set_run_state(self, state: RunState) -> None:
+        with self._lock:
+            self.run_state = state
+        self._notify_state()
