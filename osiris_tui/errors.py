@@ -49,6 +49,8 @@ class InputError(OsirisTuiError):
         return place
 
     def render(self) -> str:
+        from osiris_tui.runtime.secrets import mask_text
+
         parts = []
         if self.location:
             parts.append(f"{self.location}:")
@@ -59,13 +61,12 @@ class InputError(OsirisTuiError):
             where.append(f"key '{self.key}'")
         if where:
             parts.append(", ".join(where) + ":")
-        parts.append(self.message)
+        # Only the message and hint can carry values; the place and key are names.
+        parts.append(mask_text(self.message))
         text = " ".join(parts)
         if self.hint:
-            text += f" (hint: {self.hint})"
-        from osiris_tui.runtime.secrets import mask_text
-
-        return mask_text(text)
+            text += f" (hint: {mask_text(self.hint)})"
+        return text
 
 
 class ManifestError(InputError):

@@ -41,7 +41,7 @@ _NUMERIC_SUFFIXES = ("_count", "_ms", "_seconds", "_bytes", "_tokens")
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
 _KV_TEXT = re.compile(
     r"(?i)(?P<k>\b(?:password|passwd|pwd|secret|token|api_?key|apikey|authorization|access_?key|"
-    r"private_?key|service_role_key|anon_key)\b[\"']?\s*[:=]\s*[\"']?)(?P<v>[^\s\"',;&}]+)"
+    r"private_?key|service_role_key|anon_key)\b[\"']?\s*[:=]\s*[\"']?)(?!(?i:bearer)\s)(?P<v>[^\s\"',;&}]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._\-~+/]+=*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b")
@@ -115,8 +115,8 @@ def mask_text(text: str) -> str:
         return text
     text = REGISTRY.mask(text)
     text = mask_url(text)
-    text = _KV_TEXT.sub(lambda m: m.group("k") + MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    text = _KV_TEXT.sub(lambda m: m.group("k") + MASK, text)
     return _JWT.sub(MASK, text)
 
 

@@ -1,0 +1,30 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from osiris_tui.runtime.secrets import REGISTRY
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_registry():
+    """Each test starts with no registered secret values."""
+    REGISTRY.clear()
+    yield
+    REGISTRY.clear()
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write("name", text) → a file under tmp_path (parents created)."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    return _write
