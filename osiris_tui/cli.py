@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from osiris_tui import __version__
-from osiris_tui.errors import InputError
-from osiris_tui.headless import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from osiris_tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 
 DESCRIPTION = "A terminal step debugger for Osiris data pipelines."
 EPILOG = """\

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Exit codes of both commands.
+EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 
 class OsirisTuiError(Exception):
     """Base class for errors this package raises on purpose."""

@@ -7,11 +7,10 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
 from osiris_tui.runtime.context import Record
 from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
-
-EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _QUIET_FIELDS = {"ts", "session", "event", "metric", "kind", "step_id", "traceback"}
 _MAX_VALUE = 80

@@ -18,9 +18,16 @@ def frame_bytes(df: pd.DataFrame) -> int:
 @dataclass
 class CacheEntry:
     df: pd.DataFrame | None
-    nbytes: int
     rows: int
     spill_path: Path | None = None
+    _nbytes: int | None = None
+
+    @property
+    def nbytes(self) -> int:
+        """Measured on first use: a deep measurement of a big frame is not free, and not every step needs it."""
+        if self._nbytes is None:
+            self._nbytes = frame_bytes(self.df) if self.df is not None else 0
+        return self._nbytes
 
 
 class DataFrameCache:
@@ -39,7 +46,7 @@ class DataFrameCache:
     def put(self, step_id: str, df: pd.DataFrame) -> None:
         with self._lock:
             self._drop_spill(step_id)
-            self._entries[step_id] = CacheEntry(df, frame_bytes(df), len(df))
+            self._entries[step_id] = CacheEntry(df, len(df))
             self._entries.move_to_end(step_id)
             self._enforce_budget(keep=step_id)
 
@@ -93,6 +100,7 @@ class DataFrameCache:
                 return None
             self.spill_dir.mkdir(parents=True, exist_ok=True)
             path = self.spill_dir / f"{step_id}.parquet"
+            _ = entry.nbytes  # keep the in-memory size for display after the frame leaves memory
             entry.df.to_parquet(path)
             entry.spill_path, entry.df = path, None
             return path
