@@ -71,9 +71,11 @@ def summary_table(session: DebugSession) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO = sys.stdout,
-                 err: TextIO = sys.stderr) -> int:
+def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | None = None,
+                 err: TextIO | None = None) -> int:
     """Run to the end (or the first failure); print events, then a summary. Returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     session.subscribe(Printer(out, as_json))
     interrupted = False
     try:

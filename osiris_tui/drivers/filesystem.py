@@ -38,12 +38,9 @@ class CsvExtractor:
             if config.get(key) is not None and config[key] != _DEFAULTS.get(key):
                 kwargs[arg] = config[key]
         try:
-            if path.stat().st_size == 0:
-                df = pd.DataFrame()
-            else:
-                # pandas' C engine: what Osiris uses, and faster here than the pyarrow engine, whose
-                # parse_dates path is many times slower.
-                df = pd.read_csv(path, **kwargs)
+            # pandas' C engine: what Osiris uses, and faster here than the pyarrow engine, whose
+            # parse_dates path is many times slower.
+            df = pd.DataFrame() if path.stat().st_size == 0 else pd.read_csv(path, **kwargs)
         except UnicodeDecodeError as exc:
             raise RuntimeError(f"CSV encoding error in {path}: {exc}") from exc
         except (pd.errors.ParserError, ValueError) as exc:

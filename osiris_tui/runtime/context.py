@@ -8,6 +8,7 @@ written or handed to a subscriber, and every metric a step emits carries its `st
 from __future__ import annotations
 
 import json
+import logging
 import secrets as _random
 import threading
 from collections.abc import Callable
@@ -103,7 +104,10 @@ class ExecutionContext:
             subscribers = list(self._subscribers)
         tagged = {"kind": stream[:-1], **record}
         for callback in subscribers:
-            callback(tagged)
+            try:
+                callback(tagged)
+            except Exception:  # a broken observer must not break the driver that logged
+                logging.getLogger(__name__).exception("event subscriber failed")
 
     def for_step(self, step_id: str) -> StepRunContext:
         output_dir = self.artifacts_dir / step_id

@@ -13,6 +13,7 @@ downstream steps pending again, so continuing recomputes them.
 from __future__ import annotations
 
 import enum
+import logging
 import queue
 import threading
 import time
@@ -30,7 +31,9 @@ from osiris_tui.runtime.adapter import PreparedRun
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, Record, new_run_id
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
-from osiris_tui.runtime.secrets import mask_value
+from osiris_tui.runtime.secrets import mask_exception, mask_value
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RUNS_DIR = Path(".osiris-tui") / "runs"
 
@@ -188,7 +191,10 @@ class DebugSession:
         with self._lock:
             subscribers = list(self._subscribers)
         for callback in subscribers:
-            callback(record)
+            try:
+                callback(record)
+            except Exception:  # a broken observer must not stop the run
+                logger.exception("session subscriber failed")
 
     def _notify_state(self, step_id: str | None = None) -> None:
         with self._lock:
@@ -375,6 +381,10 @@ class DebugSession:
                 else:
                     self._goal = (name, arg)
                     self._run_loop()
+            except Exception as exc:  # keep the worker alive whatever happens; the app must not hang
+                logger.exception("session command %s failed", name)
+                self.context.log_event("session_error", command=name, error=mask_exception(exc))
+                self._set_run_state(RunState.PAUSED)
             finally:
                 with self._lock:
                     self._busy = False
