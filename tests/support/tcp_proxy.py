@@ -31,6 +31,10 @@ class TcpProxy:
     def stop(self) -> None:
         with self._lock:
             if self._listener is not None:
+                try:  # wakes the thread blocked in accept(); close() alone leaves the socket listening
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
                 self._listener.close()
                 self._listener = None
             for s in self._sockets:
