@@ -1,0 +1,443 @@
+"""DebuggerApp: the step list on the left, the selected step's tabs on the right.
+
+Threading: the session calls our subscriber from its worker thread. The subscriber only appends the
+record to a buffer under a lock; a 10 Hz timer on the UI thread drains the buffer, hands event and
+metric records to the event log in one batch, and re-renders what changed. A flood of records
+therefore costs one batch per tick, and nothing the session does can block a key press.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Header, Static, TabbedContent, TabPane
+
+from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepStatus
+from osiris_tui.tui import format as fmt
+from osiris_tui.tui.commands import KEYS, DebuggerCommands, bindings
+from osiris_tui.tui.messages import StepHighlighted
+from osiris_tui.tui.screens.confirm_quit import ConfirmQuit
+from osiris_tui.tui.screens.help import HelpScreen
+from osiris_tui.tui.widgets.config_view import ConfigView
+from osiris_tui.tui.widgets.connection_view import ConnectionView
+from osiris_tui.tui.widgets.data_view import DataView
+from osiris_tui.tui.widgets.error_panel import ErrorPanel
+from osiris_tui.tui.widgets.event_log import EventLog
+from osiris_tui.tui.widgets.metrics_view import MetricsView
+from osiris_tui.tui.widgets.step_list import StepList
+
+TABS = ("data", "config", "connection", "events", "metrics")
+DEBUGGER_ACTIONS = frozenset(k.action.split("(")[0] for k in KEYS) | {"quit"}
+
+RUN_STATE_STYLE = {
+    RunState.READY: "ready",
+    RunState.RUNNING: "running",
+    RunState.PAUSED: "paused",
+    RunState.FAILED: "failed",
+    RunState.FINISHED: "finished",
+    RunState.INTERRUPTED: "interrupted",
+    RunState.CLOSED: "closed",
+}
+
+
+class KeyBar(Static):
+    """The keys, one line at the bottom; each is clickable. (Textual's Footer rebuilds a widget per key on
+    every focus change, which costs more than the rest of startup; the debugger's keys never change.)"""
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-foreground;
+        link-style: none;
+        link-color: $footer-key-foreground;
+        link-background: $footer-background;
+        link-style-hover: reverse;
+        link-background-hover: $footer-background;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(self._content(), **kwargs)
+
+    @staticmethod
+    def _content() -> Content:
+        parts = []
+        for k in KEYS:
+            if k.show:
+                key = escape(k.display.split(" / ")[0])
+                parts.append(f"[b @click=app.{k.action}] {key} [/]{escape(k.label)}")
+        parts.append("  [b @click=app.command_palette] ^p [/]palette")
+        return Content.from_markup(" ".join(parts))
+
+
+class DebuggerApp(App[None]):
+    """`DebuggerApp(session, run=False).run()`: starts the session on mount, closes it on exit."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
+    TITLE = "osiris-tui"
+    BINDINGS: ClassVar[list[BindingType]] = bindings()
+    COMMANDS = App.COMMANDS | {DebuggerCommands}
+    TICK_SECONDS = 0.1
+    LOG_CHUNK = 500  # records handed to the event log at a time
+    LOG_BUDGET_SECONDS = 0.03  # per tick, so a flood never holds the UI thread for long
+
+    def __init__(self, session: DebugSession, *, run: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self._run_on_mount = run
+        self._buffer: list[dict[str, Any]] = []
+        self._buffer_lock = threading.Lock()
+        self._log_backlog: deque[dict[str, Any]] = deque()
+        self._unsubscribe: Any = None
+        self._pipeline = session.pipeline
+        self._follow = True  # the selection follows the running step until the user moves it
+        self._last_status: dict[str, StepStatus] = {}
+        self._last_breakpoints: set[str] = set()
+        self.selected_step_id: str | None = None
+        self._session_closed = False
+        self._ticker: Any = None
+        self._focus_filter_pending = False
+
+    # -- layout --------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: `App.query` only searches the active screen, and a modal may be on top.
+        self.step_list = StepList(self.session.pipeline, id="steps")
+        self.data_view = DataView(self.session, id="data-view")
+        self.config_view = ConfigView(self.session, id="config-view")
+        self.connection_view = ConnectionView(self.session, id="connection-view")
+        self.event_log = EventLog(self.session, id="event-log")
+        self.metrics_view = MetricsView(self.session, id="metrics-view")
+        self.error_panel = ErrorPanel(id="error-panel")
+        self.tabs = TabbedContent(id="tabs", initial="data")
+        yield Header(icon="◆")
+        with Horizontal(id="main"):
+            with Vertical(id="steps-pane") as steps_pane:
+                steps_pane.border_title = "Steps"
+                yield self.step_list
+            with Vertical(id="right-pane"):
+                with self.tabs:
+                    # Only the Data tab is built up front; the others are mounted when first shown
+                    # (they read what they need from the session then), which keeps startup fast.
+                    with TabPane("1 Data", id="data"):
+                        yield self.data_view
+                    yield TabPane("2 Config", id="config")
+                    yield TabPane("3 Connection", id="connection")
+                    yield TabPane("4 Events", id="events")
+                    yield TabPane("5 Metrics", id="metrics")
+                yield self.error_panel
+        yield KeyBar(id="keybar")
+
+    def _tab_views(self) -> dict[str, Any]:
+        return {"data": self.data_view, "config": self.config_view, "connection": self.connection_view,
+                "events": self.event_log, "metrics": self.metrics_view}
+
+    def _views(self) -> list[Any]:
+        """The tab views that are mounted (the others catch up from the session when first shown)."""
+        return [v for v in self._tab_views().values() if v.is_mounted]
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        await self._ensure_tab(event.pane.id or "")
+
+    async def _ensure_tab(self, tab: str) -> None:
+        view = self._tab_views().get(tab)
+        if view is None:
+            return
+        if not view.is_mounted and view.parent is None:
+            await self.tabs.get_pane(tab).mount(view)
+            view.show_step(self.selected_step_id)
+        if tab == "events" and self._focus_filter_pending:
+            self._focus_filter_pending = False
+            self.event_log.focus_filter()
+
+    def on_mount(self) -> None:
+        self.title = self.session.pipeline.name
+        self._unsubscribe = self.session.subscribe(self._on_record)
+        self.session.start()
+        self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
+        self._sync_state(None)
+        first = self.session.next_step_id() or (self.session.pipeline.step_ids or [None])[0]
+        if first is not None:
+            self._auto_select(first)
+        self.step_list.focus()
+        if self._run_on_mount:
+            self.session.continue_()
+
+    def on_unmount(self) -> None:
+        self._close_session()
+
+    def _close_session(self) -> None:
+        if self._session_closed:
+            return
+        self._session_closed = True
+        if self._ticker is not None:
+            self._ticker.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.session.close()
+
+    # -- session records (worker thread → buffer → UI thread) ---------------------------------------
+    def _on_record(self, record: dict[str, Any]) -> None:
+        """Called from the session's worker thread (or any caller's): never touch widgets here."""
+        with self._buffer_lock:
+            self._buffer.append(record)
+
+    def _tick(self) -> None:
+        if self._session_closed or not self.step_list.is_mounted:
+            return
+        self.drain_session_updates()
+        if self.session.running_step_id() is not None:
+            self.step_list.tick()
+            self._update_header()
+
+    def drain_session_updates(self, *, budget: float | None = None) -> None:
+        """Apply the records buffered since the last call (the timer calls this; tests may too).
+
+        State changes are applied at once. Event/metric records go to the event log in chunks until
+        `budget` seconds are spent (default: the tick's budget); the rest waits for the next tick, so a
+        flood of 100k events is absorbed over several ticks and keys keep working meanwhile.
+        """
+        with self._buffer_lock:
+            records, self._buffer = self._buffer, []
+        target = None
+        saw_state = False
+        for record in records:
+            kind = record.get("kind")
+            if kind == "state":
+                saw_state = True
+                if record.get("state") == str(StepState.RUNNING):
+                    target = record.get("step_id")
+            elif kind in ("event", "metric"):
+                self._log_backlog.append(record)
+        if self._log_backlog:
+            self._feed_logs(self.LOG_BUDGET_SECONDS if budget is None else budget)
+        if saw_state or target is not None:
+            self._sync_state(target)
+
+    def _feed_logs(self, budget: float) -> None:
+        deadline = time.perf_counter() + budget
+        metrics = False
+        while self._log_backlog:
+            n = min(self.LOG_CHUNK, len(self._log_backlog))
+            chunk = [self._log_backlog.popleft() for _ in range(n)]
+            if self.event_log.is_mounted:  # else it reads the session's history when first shown
+                self.event_log.add_records(chunk)
+            metrics = metrics or any(r.get("kind") == "metric" for r in chunk)
+            self._notices(chunk)
+            if time.perf_counter() >= deadline:
+                break
+        if metrics and self.metrics_view.is_mounted:
+            self.metrics_view.refresh_metrics()
+
+    @property
+    def pending_records(self) -> int:
+        """Records received but not yet shown (the backlog of a flood)."""
+        with self._buffer_lock:
+            return len(self._buffer) + len(self._log_backlog)
+
+    def _notices(self, logs: list[dict[str, Any]]) -> None:
+        for record in logs:
+            event = record.get("event")
+            if event == "rerun_refused":
+                self.notify(f"Cannot re-run {record.get('step_id')}: {record.get('reason')}", severity="warning")
+            elif event == "restart_failed":
+                self.notify(f"Restart failed: {record.get('error')}", severity="error", timeout=10)
+
+    def _sync_state(self, running_target: str | None) -> None:
+        session = self.session
+        if session.pipeline is not self._pipeline:  # a restart reloaded the manifest
+            self._pipeline = session.pipeline
+            self.step_list.set_pipeline(self._pipeline)
+            self._last_status = {}
+        statuses = session.statuses()
+        breakpoints = session.breakpoints
+        self.step_list.update_steps(statuses, breakpoints)
+        changed = {s.step_id for s in statuses if self._last_status.get(s.step_id) != s}
+        self._last_status = {s.step_id: s for s in statuses}
+        self._last_breakpoints = breakpoints
+        target = running_target
+        if target is None and session.run_state is RunState.READY:
+            target = session.next_step_id()
+        if self._follow and target is not None and target != self.selected_step_id:
+            self._auto_select(target)
+        elif self.selected_step_id in changed:
+            self._show_step(self.selected_step_id)
+        self._update_header()
+
+    # -- selection -----------------------------------------------------------------------------------
+    def _auto_select(self, step_id: str) -> None:
+        self.step_list.select_step(step_id)
+        self._select(step_id)
+
+    def on_step_highlighted(self, message: StepHighlighted) -> None:
+        """The user moved the selection: stop following the run until the next run command."""
+        self._follow = False
+        self._select(message.step_id)
+
+    def _select(self, step_id: str) -> None:
+        if step_id == self.selected_step_id:
+            return
+        self.selected_step_id = step_id
+        self._show_step(step_id)
+
+    def _show_step(self, step_id: str | None) -> None:
+        for view in self._views():
+            view.show_step(step_id)
+        status = None
+        if step_id is not None and step_id in self._last_status:
+            status = self.session.status(step_id)
+        self.error_panel.show_status(status)
+
+    # -- header --------------------------------------------------------------------------------------
+    def _busy_seconds(self) -> float:
+        total = 0.0
+        now = time.monotonic()
+        for status in self._last_status.values():
+            if status.state is StepState.RUNNING and status.started_at is not None:
+                total += max(0.0, now - status.started_at)
+            elif status.duration is not None:
+                total += status.duration
+        return total
+
+    def _update_header(self) -> None:
+        session = self.session
+        state = session.run_state
+        where = ""
+        if state is RunState.RUNNING:
+            where = session.running_step_id() or ""
+            text = f"running {where}".strip()
+        elif state in (RunState.PAUSED, RunState.READY):
+            nxt = session.next_step_id()
+            text = f"{RUN_STATE_STYLE[state]} before {nxt}" if nxt else RUN_STATE_STYLE[state]
+        elif state is RunState.FAILED:
+            text = f"failed at {session.failed_step_id() or '?'}"
+        else:
+            text = RUN_STATE_STYLE[state]
+        parts = [text, fmt.elapsed(self._busy_seconds())]
+        count = len(self._last_breakpoints)
+        if count:
+            parts.append(f"● {count} breakpoint" + ("" if count == 1 else "s"))
+        self.sub_title = " · ".join(parts)
+
+    # -- actions -------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in DEBUGGER_ACTIONS and isinstance(self.screen, ModalScreen))
+
+    def _require_selection(self) -> str | None:
+        if self.selected_step_id is None:
+            self.notify("Select a step first", severity="warning")
+        return self.selected_step_id
+
+    def _at_end(self) -> bool:
+        if self.session.next_step_id() is None and not self.session.busy:
+            self.notify("The run has finished — press R to restart it, or r to re-run a step")
+            return True
+        return False
+
+    def action_step(self) -> None:
+        if self._at_end():
+            return
+        self._follow = True
+        self.session.step()
+
+    def action_continue(self) -> None:
+        if self._at_end():
+            return
+        self._follow = True
+        self.session.continue_()
+
+    def action_run_to(self) -> None:
+        step_id = self._require_selection()
+        if step_id is None:
+            return
+        if self.session.status(step_id).state is StepState.DONE:
+            self.notify(f"{step_id} has already run — press r to re-run it", severity="warning")
+            return
+        self._follow = True
+        self.session.run_to(step_id)
+
+    def action_pause(self) -> None:
+        if self.session.busy:
+            self.session.pause()
+            self.notify("Pausing after the running step")
+        else:
+            self.notify("Nothing is running")
+
+    def action_toggle_breakpoint(self) -> None:
+        step_id = self._require_selection()
+        if step_id is None:
+            return
+        on = self.session.toggle_breakpoint(step_id)
+        self.drain_session_updates()
+        self.notify(f"Breakpoint {'set on' if on else 'removed from'} {step_id}", timeout=2)
+
+    def action_rerun(self) -> None:
+        step_id = self._require_selection()
+        if step_id is None:
+            return
+        step = self.session.pipeline.step(step_id)
+        missing = [u for u in step.upstream if self.session.status(u).state is not StepState.DONE]
+        if missing:
+            self.notify(f"Cannot re-run {step_id} yet: run {', '.join(missing)} first", severity="warning")
+            return
+        self._follow = True
+        self.session.rerun(step_id)
+
+    def action_restart(self) -> None:
+        self._follow = True
+        self.session.restart()
+
+    def action_goto_failed(self) -> None:
+        step_id = self.session.failed_step_id()
+        if step_id is None:
+            self.notify("No step has failed")
+            return
+        self._follow = False
+        self._auto_select(step_id)
+        self.step_list.focus()
+
+    def action_switch_tab(self, tab: str) -> None:
+        if tab in TABS:
+            self.tabs.active = tab
+
+    async def action_filter_events(self) -> None:
+        self._focus_filter_pending = True
+        self.action_switch_tab("events")
+        await self._ensure_tab("events")
+
+    def action_focus_steps(self) -> None:
+        self.step_list.focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_request_quit(self) -> None:
+        if not self.session.busy:
+            self.exit()
+            return
+
+        def answered(quit_: bool | None) -> None:
+            if quit_:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(self.session.running_step_id()), answered)
+
+    async def action_quit(self) -> None:
+        self.action_request_quit()
+
+    async def action_filter_events_to_step(self) -> None:
+        self.action_switch_tab("events")
+        await self._ensure_tab("events")
+        self.event_log.set_step_filter(self.selected_step_id)

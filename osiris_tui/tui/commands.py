@@ -1,0 +1,101 @@
+"""Every debugger action in one table: the app's key bindings, the help screen and the command palette.
+
+`KEYS` is the single source; `bindings()` turns it into Textual `Binding`s (each with an id, so users
+can remap keys through Textual's keymap), and `DebuggerCommands` offers each action in the ctrl+p
+palette with its key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+@dataclass(frozen=True)
+class KeyAction:
+    id: str  # binding id (`osiris.step`), stable for keymaps
+    keys: str  # Textual key names, comma separated
+    action: str  # app action (`step`, `switch_tab('data')`)
+    label: str  # short, for the footer
+    description: str  # for the palette and the help screen
+    display: str  # how the keys are shown to people
+    show: bool = True  # in the footer
+    group: str = "Run"
+
+
+KEYS: tuple[KeyAction, ...] = (
+    KeyAction("osiris.step", "n,f10", "step", "Step", "Step: run the next step, then pause", "n / F10"),
+    KeyAction("osiris.continue", "c,f5", "continue", "Continue",
+              "Continue: run to the next breakpoint or the end", "c / F5"),
+    KeyAction("osiris.run_to", "t", "run_to", "Run to", "Run to the selected step (pause before it)", "t"),
+    KeyAction("osiris.pause", "p", "pause", "Pause", "Pause after the running step", "p"),
+    KeyAction("osiris.breakpoint", "b,f9", "toggle_breakpoint", "Break",
+              "Toggle a breakpoint on the selected step", "b / F9"),
+    KeyAction("osiris.rerun", "r", "rerun", "Re-run",
+              "Re-run the selected step (its config reloaded from disk)", "r"),
+    KeyAction("osiris.restart", "R", "restart", "Restart",
+              "Restart the run (fresh outputs, breakpoints kept)", "R"),
+    KeyAction("osiris.failed", "e", "goto_failed", "Error", "Jump to the failed step", "e", group="Navigate"),
+    KeyAction("osiris.tab.data", "1", "switch_tab('data')", "Data", "Show the Data tab", "1",
+              show=False, group="Navigate"),
+    KeyAction("osiris.tab.config", "2", "switch_tab('config')", "Config", "Show the Config tab", "2",
+              show=False, group="Navigate"),
+    KeyAction("osiris.tab.connection", "3", "switch_tab('connection')", "Connection",
+              "Show the Connection tab", "3", show=False, group="Navigate"),
+    KeyAction("osiris.tab.events", "4", "switch_tab('events')", "Events", "Show the Events tab", "4",
+              show=False, group="Navigate"),
+    KeyAction("osiris.tab.metrics", "5", "switch_tab('metrics')", "Metrics", "Show the Metrics tab", "5",
+              show=False, group="Navigate"),
+    KeyAction("osiris.filter", "slash", "filter_events", "Filter", "Filter the event log", "/",
+              show=False, group="Navigate"),
+    KeyAction("osiris.focus_steps", "escape", "focus_steps", "Steps", "Back to the step list", "Esc",
+              show=False, group="Navigate"),
+    KeyAction("osiris.help", "question_mark,f1", "help", "Help", "Show the keys (this screen)", "? / F1",
+              group="App"),
+    KeyAction("osiris.quit", "q", "request_quit", "Quit", "Quit (asks first while a step runs)", "q",
+              group="App"),
+)
+
+# Keys that act inside a widget rather than app-wide (listed on the help screen only).
+WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("↑ / ↓", "Select a step (step list) or move the cursor (table)", "Navigate"),
+    ("s", "Sort the Data table by the cursor's column (again: reverse)", "Data"),
+    ("click header", "Sort the Data table by that column", "Data"),
+    ("ctrl+p", "Command palette: every action by name", "App"),
+)
+
+
+def bindings() -> list[Binding]:
+    return [
+        Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display.split(" / ")[0], id=k.id)
+        for k in KEYS
+    ]
+
+
+class DebuggerCommands(Provider):
+    """Command palette entries for every debugger action, each showing its key."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        return [(f"{k.description}", k.action, k.display) for k in KEYS]
+
+    def _run(self, action: str) -> None:
+        app: App[object] = self.app
+        app.call_later(app.run_action, action)
+
+    async def discover(self) -> Hits:
+        for text, action, keys in self._commands():
+            yield DiscoveryHit(text, partial(self._run, action), help=f"key: {keys}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, action, keys in self._commands():
+            score = matcher.match(f"{text} {keys}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(self._run, action), text=text, help=f"key: {keys}")

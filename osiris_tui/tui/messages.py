@@ -1,0 +1,28 @@
+"""Messages between widgets (and from worker threads): small dataclasses, posted with `post_message`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class StepHighlighted(Message):
+    """The user moved the step list's cursor to `step_id`."""
+
+    step_id: str
+
+
+@dataclass
+class FrameLoaded(Message):
+    """A thread worker finished turning a DataFrame into an Arrow-backed table (posted from that thread)."""
+
+    token: int
+    key: tuple[Any, ...]
+    backend: Any  # textual_fastdatatable.ArrowBackend
+    summary: Any  # data_view.FrameSummary
+    sort: tuple[str, str] | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

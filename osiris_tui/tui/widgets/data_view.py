@@ -1,0 +1,334 @@
+"""DataView: the selected step's DataFrame, paged from an Arrow table (never rendered whole).
+
+What is shown, top to bottom: one line with the shape, the memory size and where the frame comes from;
+the columns with their dtypes and null counts (compact); and a textual-fastdatatable `DataTable`
+over an `ArrowBackend`, which renders only the visible rows, so a 10M-row frame costs what a
+screenful does.
+
+Turning a frame into Arrow (and measuring its column widths) runs in a thread worker behind a loading
+indicator; so does sorting (`s` on the cursor's column, or a click on a header). The last few converted
+frames are kept, so going back to a step is instant.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_fastdatatable import ArrowBackend
+from textual_fastdatatable.data_table import DataTable
+
+from osiris_tui.runtime.session import DebugSession, StepState
+from osiris_tui.tui import format as fmt
+from osiris_tui.tui.messages import FrameLoaded
+
+MAX_COLUMN_WIDTH = 40
+CACHE_SIZE = 2
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    dtype: str
+    nulls: int
+
+
+@dataclass(frozen=True)
+class FrameSummary:
+    rows: int
+    columns: list[ColumnInfo]
+    nbytes: int | None
+    origin: str  # "output of revenue", "input of save-revenue (what it wrote)"
+
+    def shape_text(self) -> Text:
+        text = Text()
+        text.append(f"{fmt.count(self.rows)} rows", style="bold")
+        text.append(" \N{MULTIPLICATION SIGN} ")
+        text.append(f"{len(self.columns)} columns", style="bold")
+        if self.nbytes is not None:
+            text.append(f" · {fmt.nbytes(self.nbytes)}", style="dim")
+        text.append(f" · {self.origin}", style="dim")
+        return text
+
+    def columns_text(self) -> Text:
+        text = Text()
+        for i, col in enumerate(self.columns):
+            if i:
+                text.append("  ")
+            text.append(col.name, style="bold")
+            text.append(f" {col.dtype}", style="cyan")
+            if col.nulls:
+                text.append(f" {fmt.count(col.nulls)} null", style="yellow")
+        return text
+
+
+class PresizedArrowBackend(ArrowBackend):
+    """An ArrowBackend whose column widths may be given (a sorted copy keeps its frame's widths)."""
+
+    def __init__(self, data: pa.Table, widths: Sequence[int] | None = None) -> None:
+        super().__init__(data)
+        self._preset_widths = list(widths) if widths is not None else None
+
+    @property
+    def column_content_widths(self) -> list[int]:
+        if self._preset_widths is not None:
+            return self._preset_widths
+        return super().column_content_widths
+
+
+def frame_to_arrow(df: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table for display (a non-default index becomes columns)."""
+    if not isinstance(df.index, pd.RangeIndex):
+        df = df.reset_index()
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError):
+        # mixed-type object columns, duplicate or non-string column names: show them as text
+        names = _unique([str(c) for c in df.columns])
+        fixed = {}
+        for name, (_, col) in zip(names, df.items(), strict=True):
+            if col.dtype == object:
+                col = col.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            fixed[name] = col.reset_index(drop=True)
+        return pa.Table.from_pandas(pd.DataFrame(fixed), preserve_index=False)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}_{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def summarize(df: pd.DataFrame, table: pa.Table, nbytes: int | None, origin: str) -> FrameSummary:
+    dtypes = [str(t) for t in df.dtypes] if len(df.columns) == table.num_columns else []
+    columns = [
+        ColumnInfo(name, dtypes[i] if dtypes else str(table.schema.field(i).type), table.column(i).null_count)
+        for i, name in enumerate(table.column_names)
+    ]
+    return FrameSummary(table.num_rows, columns, nbytes, origin)
+
+
+class DataView(Vertical):
+    """The Data tab."""
+
+    BINDINGS = [Binding("s", "sort", "Sort column", id="osiris.data.sort")]
+
+    _tokens = itertools.count(1)
+
+    def __init__(self, session: DebugSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.step_id: str | None = None
+        self.message = ""  # the state line, when no table is shown
+        self._key: tuple[Any, ...] | None = None  # what is shown (or being loaded)
+        self._token = 0
+        self._cache: OrderedDict[tuple[Any, ...], tuple[ArrowBackend, FrameSummary, Any]] = OrderedDict()
+        self._sort: tuple[str, str] | None = None
+        self.loading_frame = False
+        self._table: DataTable | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="data-message")
+        yield Static(id="data-shape")
+        yield Static(id="data-columns")
+        yield Vertical(id="data-table-holder")
+
+    # -- what to show ----------------------------------------------------------------------------------
+    def show_step(self, step_id: str | None) -> None:
+        self.step_id = step_id
+        if step_id is None:
+            self._show_message("no step selected")
+            return
+        try:
+            status = self.session.status(step_id)
+        except KeyError:
+            self._show_message("no step selected")
+            return
+        state = status.state
+        if state in (StepState.PENDING, StepState.PAUSED):
+            self._show_message("not run yet — press n to step, t to run to this step")
+            return
+        if state is StepState.RUNNING:
+            self._show_message("running…")
+            return
+        if state is StepState.FAILED:
+            self._show_message("failed — see the error below")
+            return
+        if state is StepState.SKIPPED:
+            self._show_message("skipped — not needed for this run")
+            return
+        df = self.session.output(step_id)
+        origin = f"output of {step_id}"
+        nbytes = self.session.output_nbytes(step_id) if df is not None else None
+        if df is None:
+            df = self.session.input_frame(step_id)
+            origin = f"input of {step_id} (what it wrote)"
+        if df is None or not isinstance(df, pd.DataFrame):
+            self._show_message("this step produced no DataFrame")
+            return
+        key = (step_id, status.runs, id(df))
+        if key == self._key:
+            return
+        self._key = key
+        self._sort = None
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            backend, summary, _ = cached
+            self._mount_table(backend, summary)
+            return
+        self._token = next(self._tokens)
+        self._set_loading(True)
+        self._load(self._token, key, df, nbytes, origin)
+
+    def _show_message(self, text: str) -> None:
+        self._key = None
+        self._token = next(self._tokens)  # drop any load in flight
+        self._set_loading(False)
+        self.message = text
+        message = self.query_one("#data-message", Static)
+        message.update(Text(text, style="italic"))
+        message.display = True
+        self.query_one("#data-shape", Static).display = False
+        self.query_one("#data-columns", Static).display = False
+        self._remove_table()
+
+    def _set_loading(self, on: bool) -> None:
+        self.loading_frame = on
+        self.query_one("#data-table-holder").loading = on
+        if on:
+            self.message = "loading…"
+            self.query_one("#data-message", Static).display = False
+
+    def _remove_table(self) -> None:
+        if self._table is not None:
+            self._table.remove()
+            self._table = None
+
+    # -- loading (thread workers) ---------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="osiris-data-view", description="convert a frame to Arrow")
+    def _load(self, token: int, key: tuple[Any, ...], df: pd.DataFrame, nbytes: int | None, origin: str) -> None:
+        try:
+            table = frame_to_arrow(df)
+            backend = self._backend(table)
+            summary = summarize(df, table, nbytes, origin)
+        except Exception as exc:  # show it, never crash the app over a frame
+            self.post_message(FrameLoaded(token, key, None, None, error=f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(FrameLoaded(token, key, backend, summary, extra={"df": df}))
+
+    @staticmethod
+    def _backend(table: pa.Table, widths: Sequence[int] | None = None) -> ArrowBackend:
+        backend = PresizedArrowBackend(table, widths)
+        backend.render_markup = False  # values are data, never markup
+        backend.column_content_widths  # noqa: B018 — measure here, off the UI thread
+        return backend
+
+    @work(thread=True, exclusive=True, group="osiris-data-view", description="sort a frame")
+    def _sort_worker(self, token: int, key: tuple[Any, ...], backend: ArrowBackend, summary: FrameSummary,
+                     column: str, order: str) -> None:
+        try:
+            data: pa.Table = backend.data
+            sorted_table = data.sort_by([(column, order)])
+            new = self._backend(sorted_table, backend.column_content_widths)
+        except Exception as exc:
+            self.post_message(FrameLoaded(token, key, None, None, error=f"cannot sort by {column}: {exc}"))
+            return
+        self.post_message(FrameLoaded(token, key, new, summary, sort=(column, order)))
+
+    def on_frame_loaded(self, message: FrameLoaded) -> None:
+        message.stop()
+        if message.token != self._token or message.key != self._key:
+            return  # the selection moved on
+        self._set_loading(False)
+        if message.error is not None:
+            if message.sort is None and self.table is not None:
+                self.notify(message.error, severity="warning")
+                return
+            self.notify(message.error, severity="error")
+            self._show_message(f"cannot show this frame: {message.error}")
+            return
+        if message.sort is None:
+            self._cache[message.key] = (message.backend, message.summary, message.extra.get("df"))
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        self._sort = message.sort
+        self._mount_table(message.backend, message.summary)
+
+    def _mount_table(self, backend: ArrowBackend, summary: FrameSummary) -> None:
+        previous = self.table
+        cursor_column = previous.cursor_column if previous is not None and self._sort else 0
+        had_focus = previous is not None and previous.has_focus
+        self._remove_table()
+        self.message = ""
+        self.query_one("#data-message", Static).display = False
+        shape = self.query_one("#data-shape", Static)
+        shape.update(summary.shape_text())
+        shape.display = True
+        columns = self.query_one("#data-columns", Static)
+        columns.update(summary.columns_text())
+        columns.display = bool(summary.columns)
+        labels: list[str | Text] = []
+        for name in backend.columns:
+            label = Text(str(name))
+            if self._sort is not None and self._sort[0] == name:
+                label.append(" ▲" if self._sort[1] == "ascending" else " ▼", style="bold")
+            labels.append(label)
+        table = DataTable(
+            backend=backend, column_labels=labels, max_column_content_width=MAX_COLUMN_WIDTH,
+            null_rep="[dim]∅[/]", render_markup=False, zebra_stripes=True, classes="data-table",
+        )
+        self._table = table
+        self.query_one("#data-table-holder").mount(table)
+        if cursor_column:
+            table.call_after_refresh(table.move_cursor, column=cursor_column)
+        if had_focus:
+            table.focus()
+
+    # -- sorting ---------------------------------------------------------------------------------------
+    @property
+    def table(self) -> DataTable | None:
+        return self._table
+
+    def action_sort(self) -> None:
+        table = self.table
+        if table is not None:
+            self.sort_by_column(table.cursor_column)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by_column(event.column_index)
+
+    def sort_by_column(self, index: int) -> None:
+        table = self.table
+        if table is None or self._key is None or table.backend is None or self.loading_frame:
+            return
+        columns = list(table.backend.columns)
+        if not 0 <= index < len(columns):
+            return
+        name = columns[index]
+        order = "descending" if self._sort == (name, "ascending") else "ascending"
+        cached = self._cache.get(self._key)
+        summary = cached[1] if cached is not None else None
+        self._token = next(self._tokens)
+        self._set_loading(True)
+        self._sort_worker(self._token, self._key, table.backend, summary, name, order)

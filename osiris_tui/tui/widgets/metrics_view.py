@@ -1,0 +1,163 @@
+"""MetricsView: per step rows read / written, duration, cached frame memory and state, plus totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.tui import format as fmt
+
+COLUMNS = [("step", "Step"), ("state", "State"), ("read", "Rows read"), ("written", "Rows written"),
+           ("duration", "Duration"), ("memory", "Memory")]
+TOTAL_KEY = "__total__"
+
+STATE_STYLES = {"done": "green", "failed": "bold red", "running": "yellow", "paused": "cyan",
+                "pending": "dim", "skipped": "dim italic"}
+
+
+def human_bytes(n: int | None) -> str:
+    return fmt.nbytes(n) or "—"
+
+
+def human_duration(seconds: float | None) -> str:
+    return fmt.duration(seconds) or "—"
+
+
+def _count(n: int | None) -> str:
+    return "—" if n is None else f"{n:,}"
+
+
+@dataclass
+class RowCounts:
+    """Sums of `rows_read` / `rows_written` metrics by step, read incrementally from the session's list."""
+
+    read: dict[str, int] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)
+    _source: Any = None
+    _seen: int = 0
+
+    def update(self, metrics: list[dict[str, Any]]) -> None:
+        if metrics is not self._source or len(metrics) < self._seen:  # a new run: start over
+            self.read.clear()
+            self.written.clear()
+            self._source, self._seen = metrics, 0
+        for m in metrics[self._seen:]:
+            name = m.get("metric")
+            if name not in ("rows_read", "rows_written"):
+                continue
+            step = m.get("step_id")
+            if step is None and isinstance(m.get("tags"), dict):
+                step = m["tags"].get("step")
+            if step is None:
+                continue
+            try:
+                value = int(m.get("value") or 0)
+            except (TypeError, ValueError):
+                continue
+            target = self.read if name == "rows_read" else self.written
+            target[str(step)] = target.get(str(step), 0) + value
+        self._seen = len(metrics)
+
+
+class MetricsView(DataTable):
+    """A table of per-step metrics; `refresh_metrics()` re-reads the session, `show_step` highlights."""
+
+    DEFAULT_CSS = """
+    MetricsView {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, session: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", True)
+        super().__init__(**kwargs)
+        self.session = session
+        self._ready = False
+        self.counts = RowCounts()
+        self.step_id: str | None = None
+        self._step_ids: list[str] = []
+
+    def on_mount(self) -> None:
+        self._ready = True
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self.refresh_metrics()
+
+    def show_step(self, step_id: str | None) -> None:
+        self.step_id = step_id
+        if not self._ready:
+            return
+        self.refresh_metrics()
+
+    def _highlight(self) -> None:
+        if self.step_id in self._step_ids:
+            row = self._step_ids.index(self.step_id)
+            if self.cursor_row != row:
+                self.move_cursor(row=row, animate=False)
+
+    def rows_for(self) -> list[tuple[str, list[Text]]]:
+        """(row key, cells) for every step and the totals row."""
+        session = self.session
+        self.counts.update(list(session.metrics))
+        rows: list[tuple[str, list[Text]]] = []
+        total_read = total_written = total_mem = 0
+        total_dur = 0.0
+        any_dur = False
+        for status in session.statuses():
+            sid = status.step_id
+            read = self.counts.read.get(sid)
+            written = self.counts.written.get(sid)
+            try:
+                nbytes = session.output_nbytes(sid)
+            except Exception:
+                nbytes = None
+            state = str(status.state)
+            total_read += read or 0
+            total_written += written or 0
+            total_mem += nbytes or 0
+            if status.duration is not None:
+                total_dur += status.duration
+                any_dur = True
+            rows.append((sid, [
+                Text(mask_text(sid), style="bold"),
+                Text(state, style=STATE_STYLES.get(state, "")),
+                Text(_count(read), justify="right"),
+                Text(_count(written), justify="right"),
+                Text(human_duration(status.duration), justify="right"),
+                Text(human_bytes(nbytes), justify="right"),
+            ]))
+        done = sum(1 for s in session.statuses() if str(s.state) == "done")
+        rows.append((TOTAL_KEY, [
+            Text("Total", style="bold"),
+            Text(f"{done}/{len(rows)} done", style="bold"),
+            Text(f"{total_read:,}", style="bold", justify="right"),
+            Text(f"{total_written:,}", style="bold", justify="right"),
+            Text(human_duration(total_dur if any_dur else None), style="bold", justify="right"),
+            Text(human_bytes(total_mem), style="bold", justify="right"),
+        ]))
+        return rows
+
+    def refresh_metrics(self) -> None:
+        """Re-read metrics and statuses from the session (cheap: metrics are summed incrementally)."""
+        if not self._ready:
+            return
+        rows = self.rows_for()
+        ids = [key for key, _ in rows[:-1]]
+        if ids != self._step_ids or self.row_count != len(rows):
+            cursor = self.cursor_row
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            self._step_ids = ids
+            if 0 <= cursor < self.row_count:
+                self.move_cursor(row=cursor, animate=False)
+        else:
+            for key, cells in rows:
+                for (col, _), cell in zip(COLUMNS, cells, strict=True):
+                    self.update_cell(key, col, cell)
+        self._highlight()

@@ -1,0 +1,129 @@
+"""The Data tab: big frames page from Arrow (no widget per row), sorting, and its states."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from textual.coordinate import Coordinate
+
+from osiris_tui.manifest.model import Step
+from osiris_tui.runtime.session import StepState
+from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.widgets.data_view import frame_to_arrow
+
+try:
+    from tests.tui.app_support import Gate, session_for, settle, wait_running, wait_session
+except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
+    from app_support import Gate, session_for, settle, wait_running, wait_session  # type: ignore[no-redef]
+
+SIZE = (120, 36)
+MILLION = 1_000_000
+
+
+async def test_a_million_rows_page_from_arrow(tmp_path: Path) -> None:
+    session = session_for(tmp_path, [Step("big", "test.range", {"rows": MILLION})])
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await wait_session(pilot, lambda s: s.status("big").state is StepState.DONE)
+        view = app.data_view
+        table = view.table
+        assert table is not None
+        assert table.row_count == MILLION
+        assert table.backend is not None and table.backend.source_row_count == MILLION
+        assert isinstance(table.backend.data, pa.Table)
+        # one widget for the whole table: nothing is built per DataFrame row
+        assert len(list(view.query("*"))) < 20
+        assert len(table.children) == 0
+        # it renders only what fits on screen
+        assert table.size.height < 40
+        assert table.virtual_size.height == MILLION + 1  # rows + header, virtual
+        shape = str(view.query_one("#data-shape").render())
+        assert "1,000,000 rows \N{MULTIPLICATION SIGN} 3 columns" in shape
+        columns = str(view.query_one("#data-columns").render())
+        assert "id int64" in columns and "label" in columns
+        # the column widths are capped
+        assert all(c.render_width <= 42 for c in table.ordered_columns)
+
+
+async def test_sort_by_the_cursor_column_and_reverse(tmp_path: Path) -> None:
+    session = session_for(tmp_path, [Step("nums", "test.range", {"rows": 1000})])
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await wait_session(pilot, lambda s: s.status("nums").state is StepState.DONE)
+        table = app.data_view.table
+        assert table is not None
+        table.focus()
+        await pilot.press("s")  # ascending by `id`
+        await settle(pilot)
+        table = app.data_view.table
+        assert table is not None and table.get_cell_at(Coordinate(0, 0)) == 0
+        await pilot.press("s")  # again: descending
+        await settle(pilot)
+        table = app.data_view.table
+        assert table is not None and table.get_cell_at(Coordinate(0, 0)) == 999
+        assert table.row_count == 1000
+        assert "▼" in str(table.ordered_columns[0].label)
+        await pilot.press("right", "s")  # by `value`, ascending
+        await settle(pilot)
+        table = app.data_view.table
+        assert table is not None and table.cursor_column == 1
+        assert table.get_cell_at(Coordinate(0, 1)) == 0.0
+        # the session's frame itself is untouched
+        frame = session.output("nums")
+        assert frame is not None and list(frame["id"][:3]) == [0, 1, 2]
+
+
+async def test_clicking_a_header_sorts(tmp_path: Path) -> None:
+    session = session_for(tmp_path, [Step("nums", "test.range", {"rows": 50})])
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await wait_session(pilot, lambda s: s.status("nums").state is StepState.DONE)
+        table = app.data_view.table
+        assert table is not None
+        await pilot.click(table, offset=(1, 0))  # the header row, first column
+        await settle(pilot)
+        await pilot.click(app.data_view.table, offset=(1, 0))
+        await settle(pilot)
+        table = app.data_view.table
+        assert table is not None and table.get_cell_at(Coordinate(0, 0)) == 49
+
+
+async def test_states_not_run_running_and_done(tmp_path: Path) -> None:
+    gate = Gate()
+    steps = [Step("slow", "test.blocking", {}), Step("next", "test.range", {"rows": 2}, needs=["slow"])]
+    session = session_for(tmp_path, steps, gate)
+    app = DebuggerApp(session)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.data_view.message.startswith("not run yet")
+            await pilot.press("n")
+            await wait_running(pilot, gate, "slow")
+            assert app.data_view.message == "running…"
+            await pilot.press("down")
+            assert app.data_view.message.startswith("not run yet")
+            gate.release.set()
+            await wait_session(pilot, lambda s: s.status("slow").state is StepState.DONE)
+            await pilot.press("up")
+            await settle(pilot)
+            assert app.data_view.table is not None and app.data_view.table.row_count == 3
+    finally:
+        gate.release.set()
+
+
+def test_frames_arrow_cannot_take_directly_are_shown_as_text() -> None:
+    df = pd.DataFrame({"mixed": [1, "a", None], "n": [1, 2, 3]})
+    table = frame_to_arrow(df)
+    assert table.num_rows == 3 and table.column_names == ["mixed", "n"]
+    dup = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    assert frame_to_arrow(dup).column_names == ["a", "a_1"]
+    indexed = pd.DataFrame({"v": [1, 2]}, index=pd.Index(["x", "y"], name="key"))
+    assert frame_to_arrow(indexed).column_names == ["key", "v"]

@@ -1,0 +1,94 @@
+"""SVG snapshots of the debugger (pytest-textual-snapshot). Update with `--snapshot-update`, then look at them.
+
+Deterministic: a private copy of the quickstart (fixed data), durations/elapsed/tracebacks formatted as
+fixed strings, no paths on screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from osiris_tui.manifest import load_pipeline
+from osiris_tui.runtime.session import DebugSession, RunState, StepState
+from osiris_tui.tui import format as fmt
+from osiris_tui.tui.app import DebuggerApp
+
+try:
+    from tests.tui.app_support import quickstart_session, settle, wait_session
+    from tests.tui.test_app import write_broken
+except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
+    from app_support import quickstart_session, settle, wait_session  # type: ignore[no-redef]
+    from test_app import write_broken  # type: ignore[no-redef]
+
+SIZE = (120, 36)
+
+FIXED_TRACEBACK = """\
+Traceback (most recent call last):
+  File "osiris_tui/runtime/local_adapter.py", line 145, in run_step
+    result = driver.run(step_id=step.id, config=config, inputs=inputs, ctx=ctx) or {}
+  File "osiris_tui/drivers/duckdb_processor.py", line 30, in run
+    raise RuntimeError(f"DuckDB transformation failed: {exc}") from exc
+RuntimeError: DuckDB transformation failed: Parser Error: syntax error at or near "SELEKT\""""
+
+
+@pytest.fixture(autouse=True)
+def _fixed_text(fixed_times: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fmt, "traceback", lambda text: FIXED_TRACEBACK if text else "")
+
+
+def test_first_screen(snap_compare, tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_paused_at_a_breakpoint_on_the_data_tab(snap_compare, tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["save-revenue"]))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.status("save-revenue").state is StepState.PAUSED
+                           and s.run_state is RunState.PAUSED)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_error_panel(snap_compare, tmp_path: Path) -> None:
+    manifest = write_broken(tmp_path, "SELEKT sum(n) AS total FROM df_numbers")
+    session = DebugSession(load_pipeline(manifest), run_dir=tmp_path / "run",
+                           reload=lambda: load_pipeline(manifest))
+    app = DebuggerApp(session)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FAILED)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_small_terminal(snap_compare, tmp_path: Path) -> None:
+    """100 x 30, the smallest size we support, after a full run."""
+    app = DebuggerApp(quickstart_session(tmp_path), run=True)
+
+    async def run_before(pilot) -> None:
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
