@@ -67,7 +67,8 @@ def write_pipeline(tmp_path: Path, text: str) -> Path:
 
 
 def test_samples_seed_then_mysql_duckdb_mysql(mysql_env, mysql_server, tmp_path: Path, capsys) -> None:
-    assert main(["run", str(SAMPLES / "mysql_duckdb_mysql" / "seed_orders.yaml"), "--run-dir", str(tmp_path / "a")]) == 0
+    seed = SAMPLES / "mysql_duckdb_mysql" / "seed_orders.yaml"
+    assert main(["run", str(seed), "--run-dir", str(tmp_path / "a")]) == 0
     assert query(mysql_server, "SELECT count(*) FROM shop_orders") == [(5000,)]
     manifest = SAMPLES / "mysql_duckdb_mysql" / "manifest.yaml"
     assert main(["run", str(manifest), "--run-dir", str(tmp_path / "b")]) == 0
@@ -134,7 +135,8 @@ steps:
 def test_mysql_to_supabase_sample(mysql_env, mysql_server, postgrest_standin, tmp_path: Path, monkeypatch,
                                   capsys) -> None:
     """MySQL → Supabase through the PostgREST-compatible stand-in over real PostgreSQL."""
-    assert main(["run", str(SAMPLES / "mysql_duckdb_mysql" / "seed_orders.yaml"), "--run-dir", str(tmp_path / "a")]) == 0
+    seed = SAMPLES / "mysql_duckdb_mysql" / "seed_orders.yaml"
+    assert main(["run", str(seed), "--run-dir", str(tmp_path / "a")]) == 0
     monkeypatch.setenv("SUPABASE_URL", postgrest_standin.url)
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", postgrest_standin.key)
     monkeypatch.setenv("SUPABASE_PG_DSN", postgrest_standin.dsn)
