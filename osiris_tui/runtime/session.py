@@ -107,8 +107,6 @@ class DebugSession:
         self._thread: threading.Thread | None = None
         self.adapter = LocalAdapter(self.registry, self.connections)
         self.run_state = RunState.READY
-        self.started_at = time.monotonic()
-        self.finished_at: float | None = None
         self.summary: dict[str, Any] | None = None
         self._new_run()
 
@@ -129,8 +127,6 @@ class DebugSession:
             for s in self.pipeline.steps:
                 if s.id not in keep:
                     self._status[s.id] = StepStatus(s.id, StepState.SKIPPED)
-        self.started_at = time.monotonic()
-        self.finished_at = None
         self.summary = None
 
     def _closure(self, targets: set[str]) -> set[str]:
@@ -276,7 +272,13 @@ class DebugSession:
     # -- observation ---------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
+        """A command is running."""
         return self._busy
+
+    @property
+    def idle(self) -> bool:
+        """No command is running or waiting."""
+        return not self._busy and self._commands.empty()
 
     def statuses(self) -> list[StepStatus]:
         with self._lock:
@@ -344,10 +346,6 @@ class DebugSession:
     def metrics(self) -> list[Record]:
         return self.context.metrics
 
-    @property
-    def elapsed(self) -> float:
-        return (self.finished_at or time.monotonic()) - self.started_at
-
     def wait_until(self, predicate: Callable[[DebugSession], bool], timeout: float = 30.0) -> bool:
         """Block until `predicate(session)` holds (checked on every state change)."""
         deadline = time.monotonic() + timeout
@@ -361,7 +359,7 @@ class DebugSession:
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no command is running or queued."""
-        return self.wait_until(lambda s: not s._busy and s._commands.empty(), timeout)
+        return self.wait_until(lambda s: s.idle, timeout)
 
     # -- worker --------------------------------------------------------------------------------------
     def _worker(self) -> None:
@@ -495,7 +493,6 @@ class DebugSession:
             self.summary = self.adapter.collect(self.prepared, self.context)
             if self.run_state not in (RunState.INTERRUPTED, RunState.FAILED):
                 self.run_state = RunState.FINISHED
-            self.finished_at = time.monotonic()
         self._notify_state()
 
     def _do_rerun(self, step_id: str) -> None:

@@ -128,7 +128,7 @@ async def wait_session(pilot: Pilot, predicate: Callable[[DebugSession], bool], 
     session = app.session
 
     def done(s: DebugSession) -> bool:
-        return predicate(s) and not s.busy and s._commands.empty()
+        return predicate(s) and s.idle
 
     ok = await asyncio.to_thread(session.wait_until, done, timeout)
     assert ok, f"timed out; statuses={session.statuses()} run_state={session.run_state}"
