@@ -25,6 +25,36 @@ Subscriber = Callable[[Record], None]
 PLAIN_EVENT_KEYS = frozenset({"key"})
 
 
+class Subscribers:
+    """A thread-safe list of callbacks. A callback that raises is logged and skipped: an observer must
+    never break the driver or the run that produced the record."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def add(self, callback: Subscriber) -> Callable[[], None]:
+        """Register `callback`; returns the function that unregisters it."""
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return remove
+
+    def publish(self, record: Record) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            try:
+                callback(record)
+            except Exception:
+                logging.getLogger(__name__).exception("subscriber failed")
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -58,25 +88,16 @@ class ExecutionContext:
         self.base_dir = base_dir or Path.cwd()
         self.events: list[Record] = []
         self.metrics: list[Record] = []
-        self._subscribers: list[Subscriber] = []
+        self.subscribers = Subscribers()
         self._lock = threading.RLock()
         self._files: dict[str, IO[str]] = {}
         self.cancel_event = threading.Event()
         run_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts_dir.mkdir(exist_ok=True)
 
-    # -- subscribers -------------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(record)` for every event and metric from now on; returns an unsubscribe function."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self.subscribers.add(callback)
 
     # -- logging -----------------------------------------------------------------------------------
     def log_event(self, name: str, **fields: Any) -> Record:
@@ -101,13 +122,7 @@ class ExecutionContext:
                 fh = self._files[stream] = open(self.run_dir / f"{stream}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
             fh.write(line + "\n")
             fh.flush()
-            subscribers = list(self._subscribers)
-        tagged = {"kind": stream[:-1], **record}
-        for callback in subscribers:
-            try:
-                callback(tagged)
-            except Exception:  # a broken observer must not break the driver that logged
-                logging.getLogger(__name__).exception("event subscriber failed")
+        self.subscribers.publish({"kind": stream[:-1], **record})
 
     def for_step(self, step_id: str) -> StepRunContext:
         output_dir = self.artifacts_dir / step_id

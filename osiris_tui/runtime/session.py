@@ -29,7 +29,7 @@ from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step
 from osiris_tui.runtime.adapter import PreparedRun
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
-from osiris_tui.runtime.context import ExecutionContext, Record, new_run_id
+from osiris_tui.runtime.context import ExecutionContext, Record, Subscribers, new_run_id
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
 from osiris_tui.runtime.secrets import mask_exception, mask_value
 
@@ -99,7 +99,7 @@ class DebugSession:
         self._breakpoints: set[str] = set(breakpoints)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._subscribers: list[Callable[[Record], None]] = []
+        self._subscribers = Subscribers()
         self._commands: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._goal: tuple[str, Any] | None = None
         self._pause_requested = False
@@ -173,24 +173,10 @@ class DebugSession:
     # -- subscribers ---------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
         """Receive every event, metric and state change (called from the thread that produced it)."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def _forward(self, record: Record) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(record)
-            except Exception:  # a broken observer must not stop the run
-                logger.exception("session subscriber failed")
+        self._subscribers.publish(record)
 
     def _notify_state(self, step_id: str | None = None) -> None:
         with self._lock:
