@@ -250,6 +250,8 @@ class LocalAdapter(ExecutionAdapter):
             "total_rows": total_rows,
             "duration_seconds": round(duration, 3),
         }
+        if status == "success":
+            context.log_event("run_complete", pipeline_id=prepared.pipeline.name, steps_executed=len(completed))
         context.log_event("cleanup_complete", steps_executed=len(completed), total_rows=total_rows)
         context.log_event("run_end", status=status, duration_seconds=round(duration, 3))
         context.write_json("status.json", mask_value(summary))

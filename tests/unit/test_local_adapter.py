@@ -162,3 +162,39 @@ steps:
     assert summary["total_rows"] == 2
     assert [e["total_rows"] for e in ctx.events if e["event"] == "cleanup_complete"] == [2]
     assert (tmp_path / "out/o.csv").read_text() == "a,b\n2,y\n3,z\n"
+
+
+def test_connection_events_default_alias_and_none_for_duckdb(tmp_path: Path, registry) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("""
+steps:
+  - {id: load, driver: mysql.extractor, config: {query: SELECT 1}}
+  - {id: t, driver: duckdb.processor, needs: [load], config: {query: "SELECT * FROM df_load"}}
+""")
+    (tmp_path / "osiris_connections.yaml").write_text(CONNS.replace("db: {", "db: {default: true, "))
+    conns = Connections(tmp_path / "osiris_connections.yaml", {"PW": "pw-canary-1", "SB": "sb-canary-2"})
+    ctx = ExecutionContext(tmp_path / "run")
+    adapter = LocalAdapter(registry, conns)
+    assert adapter.execute(adapter.prepare(load_pipeline(path, drivers=registry.names()), ctx), ctx)
+    conn_events = [(e["event"], e["step_id"], e["alias"]) for e in ctx.events if e["event"].startswith("connection_")]
+    assert conn_events == [("connection_resolve_start", "load", "(default)"),
+                           ("connection_resolve_complete", "load", "db")]
+    assert "resolved_connection" in Recorder.calls[0]["config"]
+
+
+def test_family_mismatch_fails_the_step_at_run_time(tmp_path: Path, registry) -> None:
+    """Resolved once at prepare; if the file changes under a running session the step fails, not the app."""
+    path = tmp_path / "m.yaml"
+    path.write_text("steps:\n  - {id: load, driver: mysql.extractor, config: {connection: '@mysql.db'}}\n")
+    (tmp_path / "osiris_connections.yaml").write_text(CONNS)
+    conns = Connections(tmp_path / "osiris_connections.yaml", {"PW": "pw-canary-1", "SB": "sb-canary-2"})
+    ctx = ExecutionContext(tmp_path / "run")
+    adapter = LocalAdapter(registry, conns)
+    prepared = adapter.prepare(load_pipeline(path, drivers=registry.names()), ctx)
+    step = prepared.pipeline.step("load")
+    step.config["connection"] = "@supabase.main"
+    result = adapter.run_step(prepared, ctx, "load", step)
+    assert not result.ok and "is of family 'supabase'" in result.error
+    complete = [e for e in ctx.events if e["event"] == "connection_resolve_complete"]
+    assert complete[-1]["ok"] is False
+    assert [e["event"] for e in ctx.events][-1] == "step_error"
