@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static
 
 from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepStatus
 from osiris_tui.tui import format as fmt
@@ -35,8 +36,11 @@ from osiris_tui.tui.widgets.error_panel import ErrorPanel
 from osiris_tui.tui.widgets.event_log import EventLog
 from osiris_tui.tui.widgets.metrics_view import MetricsView
 from osiris_tui.tui.widgets.step_list import StepList
+from osiris_tui.tui.widgets.tabs import TabView
 
-TABS = ("data", "config", "connection", "events", "metrics")
+TAB_LABELS = (("data", "1 Data"), ("config", "2 Config"), ("connection", "3 Connection"),
+              ("events", "4 Events"), ("metrics", "5 Metrics"))
+TABS = tuple(tab for tab, _ in TAB_LABELS)
 DEBUGGER_ACTIONS = frozenset(k.action.split("(")[0] for k in KEYS) | {"quit"}
 
 RUN_STATE_STYLE = {
@@ -68,8 +72,12 @@ class KeyBar(Static):
     }
     """
 
+    _cached: ClassVar[Content | None] = None
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(self._content(), **kwargs)
+        if KeyBar._cached is None:
+            KeyBar._cached = self._content()
+        super().__init__(KeyBar._cached, **kwargs)
 
     @staticmethod
     def _content() -> Content:
@@ -102,6 +110,7 @@ class DebuggerApp(App[None]):
         self._log_backlog: deque[dict[str, Any]] = deque()
         self._unsubscribe: Any = None
         self._pipeline = session.pipeline
+        self._run_context = session.context  # a restart makes a new one (new event and metric lists)
         self._follow = True  # the selection follows the running step until the user moves it
         self._last_status: dict[str, StepStatus] = {}
         self._last_breakpoints: set[str] = set()
@@ -114,48 +123,62 @@ class DebuggerApp(App[None]):
     def compose(self) -> ComposeResult:
         # Kept as attributes: `App.query` only searches the active screen, and a modal may be on top.
         self.step_list = StepList(self.session.pipeline, id="steps")
+        self.step_list.border_title = "Steps"
         self.data_view = DataView(self.session, id="data-view")
-        self.config_view = ConfigView(self.session, id="config-view")
-        self.connection_view = ConnectionView(self.session, id="connection-view")
-        self.event_log = EventLog(self.session, id="event-log")
-        self.metrics_view = MetricsView(self.session, id="metrics-view")
         self.error_panel = ErrorPanel(id="error-panel")
-        self.tabs = TabbedContent(id="tabs", initial="data")
+        # Only the Data tab's view is built into its pane up front; the others are mounted when first
+        # shown (they read what they need from the session then), which keeps startup fast.
+        self.tabs = TabView(TAB_LABELS, initial="data", views={"data": self.data_view}, id="tabs")
         yield Header(icon="◆")
         with Horizontal(id="main"):
-            with Vertical(id="steps-pane") as steps_pane:
-                steps_pane.border_title = "Steps"
-                yield self.step_list
+            yield self.step_list
             with Vertical(id="right-pane"):
-                with self.tabs:
-                    # Only the Data tab is built up front; the others are mounted when first shown
-                    # (they read what they need from the session then), which keeps startup fast.
-                    with TabPane("1 Data", id="data"):
-                        yield self.data_view
-                    yield TabPane("2 Config", id="config")
-                    yield TabPane("3 Connection", id="connection")
-                    yield TabPane("4 Events", id="events")
-                    yield TabPane("5 Metrics", id="metrics")
+                yield self.tabs
                 yield self.error_panel
         yield KeyBar(id="keybar")
 
-    def _tab_views(self) -> dict[str, Any]:
-        return {"data": self.data_view, "config": self.config_view, "connection": self.connection_view,
-                "events": self.event_log, "metrics": self.metrics_view}
+    # The other tabs' views are built when first used (most sessions never open some of them).
+    @cached_property
+    def config_view(self) -> ConfigView:
+        return ConfigView(self.session, id="config-view")
+
+    @cached_property
+    def connection_view(self) -> ConnectionView:
+        return ConnectionView(self.session, id="connection-view")
+
+    @cached_property
+    def event_log(self) -> EventLog:
+        return EventLog(self.session, id="event-log")
+
+    @cached_property
+    def metrics_view(self) -> MetricsView:
+        return MetricsView(self.session, id="metrics-view")
+
+    def _tab_view(self, tab: str) -> Any:
+        name = {"data": "data_view", "config": "config_view", "connection": "connection_view",
+                "events": "event_log", "metrics": "metrics_view"}.get(tab)
+        return None if name is None else getattr(self, name)
 
     def _views(self) -> list[Any]:
         """The tab views that are mounted (the others catch up from the session when first shown)."""
-        return [v for v in self._tab_views().values() if v.is_mounted]
+        return [v for v in self.tabs.views.values() if v.is_mounted]
 
-    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        await self._ensure_tab(event.pane.id or "")
+    def _mounted(self, name: str) -> Any:
+        """The view called `name` when it is built and mounted, else None (without building it)."""
+        view = self.__dict__.get(name)
+        return view if view is not None and view.is_mounted else None
+
+    async def on_tab_view_tab_activated(self, event: TabView.TabActivated) -> None:
+        await self._ensure_tab(event.tab)
 
     async def _ensure_tab(self, tab: str) -> None:
-        view = self._tab_views().get(tab)
+        view = self._tab_view(tab)
         if view is None:
             return
         if not view.is_mounted and view.parent is None:
-            await self.tabs.get_pane(tab).mount(view)
+            mounting = self.tabs.mount_view(tab, view)
+            if mounting is not None:
+                await mounting
             view.show_step(self.selected_step_id)
         if tab == "events" and self._focus_filter_pending:
             self._focus_filter_pending = False
@@ -210,20 +233,34 @@ class DebuggerApp(App[None]):
         """
         with self._buffer_lock:
             records, self._buffer = self._buffer, []
+        new_run = self.session.context is not self._run_context
+        if new_run:
+            self._start_over()
         target = None
-        saw_state = False
+        saw_state = new_run
         for record in records:
             kind = record.get("kind")
             if kind == "state":
                 saw_state = True
                 if record.get("state") == str(StepState.RUNNING):
                     target = record.get("step_id")
-            elif kind in ("event", "metric"):
+            elif kind in ("event", "metric") and not new_run:
+                # (after a restart the views re-read the new run's records; the old run's are dropped)
                 self._log_backlog.append(record)
         if self._log_backlog:
             self._feed_logs(self.LOG_BUDGET_SECONDS if budget is None else budget)
         if saw_state or target is not None:
             self._sync_state(target)
+
+    def _start_over(self) -> None:
+        """The session restarted: the event log and the metrics begin again from the new run's lists."""
+        self._run_context = self.session.context
+        self._log_backlog.clear()
+        self.data_view.forget_frames()
+        for name in ("event_log", "metrics_view"):
+            view = self._mounted(name)
+            if view is not None:
+                view.reset()
 
     def _feed_logs(self, budget: float) -> None:
         deadline = time.perf_counter() + budget
@@ -231,14 +268,16 @@ class DebuggerApp(App[None]):
         while self._log_backlog:
             n = min(self.LOG_CHUNK, len(self._log_backlog))
             chunk = [self._log_backlog.popleft() for _ in range(n)]
-            if self.event_log.is_mounted:  # else it reads the session's history when first shown
-                self.event_log.add_records(chunk)
+            event_log = self._mounted("event_log")
+            if event_log is not None:  # else it reads the session's history when first shown
+                event_log.add_records(chunk)
             metrics = metrics or any(r.get("kind") == "metric" for r in chunk)
             self._notices(chunk)
             if time.perf_counter() >= deadline:
                 break
-        if metrics and self.metrics_view.is_mounted:
-            self.metrics_view.refresh_metrics()
+        metrics_view = self._mounted("metrics_view")
+        if metrics and metrics_view is not None:
+            metrics_view.refresh_metrics()
 
     @property
     def pending_records(self) -> int:
@@ -266,9 +305,18 @@ class DebuggerApp(App[None]):
         changed = {s.step_id for s in statuses if self._last_status.get(s.step_id) != s}
         self._last_status = {s.step_id: s for s in statuses}
         self._last_breakpoints = breakpoints
-        target = running_target
+        # What the selection follows: the running step; else where the run stopped (a failure, or a
+        # breakpoint: show what goes into that step); else the step that ran last.
+        next_id = session.next_step_id()
+        target = session.running_step_id()
         if target is None and session.run_state is RunState.READY:
-            target = session.next_step_id()
+            target = next_id
+        elif target is None and session.run_state is RunState.FAILED:
+            target = session.failed_step_id()
+        elif target is None and session.run_state is RunState.PAUSED and next_id in breakpoints:
+            target = next_id
+        if target is None:
+            target = running_target
         if self._follow and target is not None and target != self.selected_step_id:
             self._auto_select(target)
         elif self.selected_step_id in changed:
@@ -332,7 +380,11 @@ class DebuggerApp(App[None]):
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in DEBUGGER_ACTIONS and isinstance(self.screen, ModalScreen))
+        if action in DEBUGGER_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        if action == "next_input":  # only on the Data tab
+            return self.tabs.active == "data"
+        return True
 
     def _require_selection(self) -> str | None:
         if self.selected_step_id is None:
@@ -406,6 +458,10 @@ class DebuggerApp(App[None]):
         self._follow = False
         self._auto_select(step_id)
         self.step_list.focus()
+
+    def action_next_input(self) -> None:
+        if not self.data_view.next_input():
+            self.notify("This step has no other input to show", timeout=2)
 
     def action_switch_tab(self, tab: str) -> None:
         if tab in TABS:

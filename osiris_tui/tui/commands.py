@@ -55,6 +55,8 @@ KEYS: tuple[KeyAction, ...] = (
               show=False, group="Navigate"),
     KeyAction("osiris.filter", "slash", "filter_events", "Filter", "Filter the event log", "/",
               show=False, group="Navigate"),
+    KeyAction("osiris.data.next_input", "i", "next_input", "Input",
+              "Data tab, a step not run yet or failed: show its next input", "i", show=False, group="Data"),
     KeyAction("osiris.focus_steps", "escape", "focus_steps", "Steps", "Back to the step list", "Esc",
               show=False, group="Navigate"),
     KeyAction("osiris.help", "question_mark,f1", "help", "Help", "Show the keys (this screen)", "? / F1",

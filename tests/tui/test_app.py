@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.command import CommandPalette
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input
 
 from osiris_tui.manifest import load_pipeline
 from osiris_tui.manifest.model import Step
@@ -18,6 +18,7 @@ from osiris_tui.tui.commands import KEYS
 from osiris_tui.tui.screens.confirm_quit import ConfirmQuit
 from osiris_tui.tui.screens.help import HelpScreen, help_table
 from osiris_tui.tui.widgets.error_panel import HINT
+from osiris_tui.tui.widgets.tabs import TabView
 
 try:
     from tests.tui.app_support import (
@@ -60,7 +61,7 @@ async def test_first_screen_lists_steps_and_selects_the_first(tmp_path: Path) ->
         assert app.title == "quickstart-orders"
         assert "ready before extract-orders" in app.sub_title
         assert app.data_view.message.startswith("not run yet")
-        assert app.query_one("#tabs", TabbedContent).active == "data"
+        assert app.query_one("#tabs", TabView).active == "data"
         assert not app.error_panel.display
     assert session.run_state is RunState.CLOSED  # the app closed the session on exit
 
@@ -147,8 +148,8 @@ async def test_mouse_selects_a_step(tmp_path: Path) -> None:
     app = DebuggerApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # each step takes 2 lines (3 with needs); the third step starts on line 4
-        await pilot.click("#steps", offset=(6, 4))
+        # each step takes 2 lines (3 with needs); the third step starts on line 4, under the border's line
+        await pilot.click("#steps", offset=(6, 1 + 4))
         await settle(pilot)
         assert app.selected_step_id == "revenue"
 
@@ -174,11 +175,12 @@ async def test_keys_keep_working_during_a_long_step(tmp_path: Path) -> None:
             assert app.selected_step_id == "slow"
             assert app.data_view.message == "running…"
             assert "running slow" in app.sub_title
-            tabs = app.query_one("#tabs", TabbedContent)
+            tabs = app.query_one("#tabs", TabView)
             for key, tab in zip("23451", ["config", "connection", "events", "metrics", "data"], strict=True):
                 await pilot.press(key)
                 assert tabs.active == tab
-            await pilot.click("#--content-tab-metrics")  # the mouse selects tabs too
+            start, _ = tabs.strip.span("metrics")
+            await pilot.click(tabs.strip, offset=(start + 2, 0))  # the mouse selects tabs too
             assert tabs.active == "metrics"
             await pilot.press("1", "escape", "down")  # escape: back to the step list
             assert app.selected_step_id == "after"
@@ -296,7 +298,9 @@ async def test_failure_edit_rerun_continue(tmp_path: Path) -> None:
         assert panel.display and panel.step_id == "total"
         assert "SELEKT" in panel.message_text or "syntax" in panel.message_text.lower()
         assert HINT == "edit the config, press r to re-run, then c to continue"
-        assert app.data_view.message.startswith("failed")
+        # the Data tab shows what went into the failed step
+        assert app.data_view.input_header == "failed — input 1/1: df_numbers from numbers"
+        assert app.data_view.table is not None and app.data_view.table.row_count == 3
         assert "failed at total" in app.sub_title
         # move away; e jumps back to the failed step
         await pilot.press("home")
@@ -358,6 +362,35 @@ async def test_restart(tmp_path: Path) -> None:
         assert app.data_view.message.startswith("not run yet")
 
 
+async def test_restart_starts_the_event_log_and_metrics_over(tmp_path: Path) -> None:
+    session = quickstart_session(tmp_path)
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "4")  # both views mounted before the run
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        log = app.event_log
+        first_run = session.context
+        assert len(log.records) == len(first_run.events) + len(first_run.metrics)
+        assert any("step_complete" in e.text for e in log.records)
+        assert app.metrics_view.counts.read or app.metrics_view.counts.written
+        await pilot.press("R")
+        await wait_session(pilot, lambda s: s.context is not first_run and s.run_state is RunState.READY
+                           and any(e.get("event") == "run_restarted" for e in s.events))
+        texts = [e.text for e in log.records]
+        assert len(texts) == len(session.events) + len(session.metrics)  # the new run's, once each
+        assert not any("step_complete" in t for t in texts)  # nothing of the first run
+        assert any("run_restarted" in t for t in texts)
+        assert log.shown_count == len(texts)
+        assert not app.metrics_view.counts.read and not app.metrics_view.counts.written
+        assert app.query_one("#tabs", TabView).active == "events"
+        # the new run logs into the emptied views
+        await pilot.press("n")
+        await wait_session(pilot, done("extract-orders"))
+        assert sum("step_complete" in e.text for e in log.records) == 1
+
+
 async def test_e_without_a_failure_says_so(tmp_path: Path) -> None:
     session = quickstart_session(tmp_path)
     app = DebuggerApp(session)
@@ -376,7 +409,7 @@ async def test_slash_focuses_the_event_filter(tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("slash")
         await pilot.pause()
-        assert app.query_one("#tabs", TabbedContent).active == "events"
+        assert app.query_one("#tabs", TabView).active == "events"
         assert isinstance(app.focused, Input) and app.focused.id == "event-filter"
         await pilot.press("n")  # typed into the filter, not a step
         assert app.focused.value == "n"

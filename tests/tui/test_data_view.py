@@ -9,14 +9,21 @@ import pyarrow as pa
 from textual.coordinate import Coordinate
 
 from osiris_tui.manifest.model import Step
-from osiris_tui.runtime.session import StepState
+from osiris_tui.runtime.session import RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.widgets.data_view import frame_to_arrow
 
 try:
-    from tests.tui.app_support import Gate, session_for, settle, wait_running, wait_session
+    from tests.tui.app_support import Gate, quickstart_session, session_for, settle, wait_running, wait_session
 except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
-    from app_support import Gate, session_for, settle, wait_running, wait_session  # type: ignore[no-redef]
+    from app_support import (  # type: ignore[no-redef]
+        Gate,
+        quickstart_session,
+        session_for,
+        settle,
+        wait_running,
+        wait_session,
+    )
 
 SIZE = (120, 36)
 MILLION = 1_000_000
@@ -117,6 +124,68 @@ async def test_states_not_run_running_and_done(tmp_path: Path) -> None:
             assert app.data_view.table is not None and app.data_view.table.row_count == 3
     finally:
         gate.release.set()
+
+
+# -- a step that has not run yet (or failed): what goes into it --------------------------------------------
+async def test_a_paused_step_shows_its_inputs_and_i_cycles_them(tmp_path: Path) -> None:
+    session = quickstart_session(tmp_path, breakpoints=["revenue"])
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down")  # revenue: its upstream steps have not run, nothing cached
+        assert app.selected_step_id == "revenue"
+        assert app.data_view.message.startswith("not run yet — press n")
+        assert app.data_view.input_header == "" and app.data_view.table is None
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.status("revenue").state is StepState.PAUSED
+                           and s.run_state is RunState.PAUSED)
+        if app.selected_step_id != "revenue":
+            await pilot.press("down")
+            await settle(pilot)
+        view = app.data_view
+        assert view.input_header == "not run yet — input 1/2: df_extract_orders from extract-orders"
+        assert view.table is not None and view.table.row_count == 5000
+        shape = str(view.query_one("#data-shape").render())
+        assert "5,000 rows \N{MULTIPLICATION SIGN} 6 columns" in shape and "i next input" in shape
+        await pilot.press("i")
+        await settle(pilot)
+        assert view.input_header == "not run yet — input 2/2: df_extract_customers from extract-customers"
+        assert view.table is not None and view.table.row_count == 300
+        await pilot.press("i")  # round again
+        await settle(pilot)
+        assert view.input_header.startswith("not run yet — input 1/2: df_extract_orders")
+        # `i` acts on the Data tab only
+        await pilot.press("2", "i", "1")
+        await settle(pilot)
+        assert view.input_header.startswith("not run yet — input 1/2")
+        # a step with one input: `i` says there is no other
+        await pilot.press("down")
+        await settle(pilot)
+        assert app.selected_step_id == "save-revenue"
+        assert view.message.startswith("not run yet — press n")  # revenue has not run: nothing cached
+        await pilot.press("i")
+        assert any("no other input" in n.message for n in app._notifications)
+        # once the step has run, its output is shown again
+        await pilot.press("up", "n")
+        await wait_session(pilot, lambda s: s.status("revenue").state is StepState.DONE)
+        assert view.input_header == ""
+        assert view.table is not None and view.table.row_count == session.status("revenue").rows
+
+
+async def test_a_step_waiting_for_one_of_two_inputs_says_so(tmp_path: Path) -> None:
+    steps = [Step("a", "test.range", {"rows": 4}), Step("b", "test.range", {"rows": 2}),
+             Step("join", "test.range", {"rows": 1}, needs=["a", "b"])]
+    session = session_for(tmp_path, steps)
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await wait_session(pilot, lambda s: s.status("a").state is StepState.DONE)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert app.selected_step_id == "join"
+        assert app.data_view.input_header == "not run yet — input 1/1: df_a from a (waiting for b)"
+        assert app.data_view.table is not None and app.data_view.table.row_count == 4
 
 
 def test_frames_arrow_cannot_take_directly_are_shown_as_text() -> None:

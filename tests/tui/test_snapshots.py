@@ -55,6 +55,24 @@ def test_paused_at_a_breakpoint_on_the_data_tab(snap_compare, tmp_path: Path) ->
         await pilot.press("c")
         await wait_session(pilot, lambda s: s.status("save-revenue").state is StepState.PAUSED
                            and s.run_state is RunState.PAUSED)
+        await settle(pilot)
+        assert app.selected_step_id == "save-revenue"  # the selection moves to the step the run stopped at
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_paused_before_a_duckdb_step_shows_its_input(snap_compare, tmp_path: Path) -> None:
+    """At a breakpoint before `revenue` (DuckDB, two inputs), the Data tab shows what goes into it."""
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.status("revenue").state is StepState.PAUSED
+                           and s.run_state is RunState.PAUSED)
+        await settle(pilot)
+        assert app.selected_step_id == "revenue"
+        assert app.data_view.input_header.startswith("not run yet — input 1/2: df_extract_orders")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 

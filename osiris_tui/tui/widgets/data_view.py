@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -29,6 +29,7 @@ from textual.widgets import Static
 from textual_fastdatatable import ArrowBackend
 from textual_fastdatatable.data_table import DataTable
 
+from osiris_tui.runtime.local_adapter import driver_inputs
 from osiris_tui.runtime.session import DebugSession, StepState
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.messages import FrameLoaded
@@ -51,14 +52,22 @@ class FrameSummary:
     nbytes: int | None
     origin: str  # "output of revenue", "input of save-revenue (what it wrote)"
 
-    def shape_text(self) -> Text:
+    def shape_text(self, lead: Text | None = None, hint: Text | None = None) -> Text:
+        """`5,000 rows x 6 columns · 117 KB · output of x`, or the lead line above `5,000 rows x 6 columns · 117 KB`."""
         text = Text()
+        if lead is not None:
+            text.append_text(lead)
+            text.append("\n")
         text.append(f"{fmt.count(self.rows)} rows", style="bold")
         text.append(" \N{MULTIPLICATION SIGN} ")
         text.append(f"{len(self.columns)} columns", style="bold")
         if self.nbytes is not None:
             text.append(f" · {fmt.nbytes(self.nbytes)}", style="dim")
-        text.append(f" · {self.origin}", style="dim")
+        if lead is None and self.origin:
+            text.append(f" · {self.origin}", style="dim")
+        if hint is not None:
+            text.append(" · ", style="dim")
+            text.append_text(hint)
         return text
 
     def columns_text(self) -> Text:
@@ -126,8 +135,35 @@ def summarize(df: pd.DataFrame, table: pa.Table, nbytes: int | None, origin: str
     return FrameSummary(table.num_rows, columns, nbytes, origin)
 
 
+@dataclass(frozen=True)
+class InputFrame:
+    """One DataFrame a step will read: the name its driver sees it under and the step that made it."""
+
+    name: str  # df_<safe id>
+    from_step: str
+    df: pd.DataFrame
+
+
+def step_inputs(session: DebugSession, step_id: str) -> tuple[list[InputFrame], list[str]]:
+    """The cached frames `step_id` reads, in input order, and the upstream steps not cached (yet)."""
+    step = session.pipeline.step(step_id)
+    inputs, resolved = driver_inputs(step, session.prepared.results)
+    frames = []
+    if inputs is not None:
+        for record in resolved:
+            df = inputs.get(record["key"])
+            if isinstance(df, pd.DataFrame):
+                frames.append(InputFrame(record["key"], record["from_step"], df))
+    have = {f.from_step for f in frames}
+    return frames, [u for u in step.upstream if u not in have]
+
+
 class DataView(Vertical):
-    """The Data tab."""
+    """The Data tab.
+
+    A step that has run shows its output (a writer: what it wrote). A step that has not run yet, or
+    failed, shows what goes into it, when its inputs are cached: one input at a time, `i` for the next.
+    """
 
     BINDINGS = [Binding("s", "sort", "Sort column", id="osiris.data.sort")]
 
@@ -140,16 +176,34 @@ class DataView(Vertical):
         self.message = ""  # the state line, when no table is shown
         self._key: tuple[Any, ...] | None = None  # what is shown (or being loaded)
         self._token = 0
-        self._cache: OrderedDict[tuple[Any, ...], tuple[ArrowBackend, FrameSummary, Any]] = OrderedDict()
+        # id(frame) → its Arrow table, summary and the frame itself (which keeps the id unique)
+        self._cache: OrderedDict[int, tuple[ArrowBackend, FrameSummary, Any]] = OrderedDict()
         self._sort: tuple[str, str] | None = None
         self.loading_frame = False
         self._table: DataTable | None = None
+        self._lead: Text | None = None  # the shape line's lead while showing an input
+        self._summary: FrameSummary | None = None  # of the frame shown
+        self._hint: Text | None = None
+        self.inputs: list[InputFrame] = []  # the shown step's cached inputs (not run yet / failed)
+        self.input_header = ""  # "not run yet — input 1/2: df_a from a", when an input is shown
+        self.input_index = 0
+        self._input_choice: dict[str, int] = {}  # step → the input last shown
+        self._message = Static(id="data-message")
+        # built when the first frame is shown (fewer widgets at startup)
+        self._shape: Static | None = None
+        self._columns: Static | None = None
+        self._holder: Vertical | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="data-message")
-        yield Static(id="data-shape")
-        yield Static(id="data-columns")
-        yield Vertical(id="data-table-holder")
+        yield self._message
+
+    def _frame_parts(self) -> tuple[Static, Static, Vertical]:
+        if self._shape is None or self._columns is None or self._holder is None:
+            self._shape = Static(id="data-shape")
+            self._columns = Static(id="data-columns")
+            self._holder = Vertical(id="data-table-holder")
+            self.mount(self._shape, self._columns, self._holder)
+        return self._shape, self._columns, self._holder
 
     # -- what to show ----------------------------------------------------------------------------------
     def show_step(self, step_id: str | None) -> None:
@@ -163,6 +217,16 @@ class DataView(Vertical):
             self._show_message("no step selected")
             return
         state = status.state
+        self.inputs = []
+        self.input_header = ""
+        if state in (StepState.PENDING, StepState.PAUSED, StepState.FAILED):
+            try:
+                self.inputs, missing = step_inputs(self.session, step_id)
+            except Exception:  # a view must never take the app down
+                self.inputs, missing = [], []
+            if self.inputs:
+                self._show_input(step_id, state, missing)
+                return
         if state in (StepState.PENDING, StepState.PAUSED):
             self._show_message("not run yet — press n to step, t to run to this step")
             return
@@ -184,16 +248,55 @@ class DataView(Vertical):
         if df is None or not isinstance(df, pd.DataFrame):
             self._show_message("this step produced no DataFrame")
             return
-        key = (step_id, status.runs, id(df))
+        self._show_frame((step_id, status.runs, "output", id(df)), df, nbytes, origin, None)
+
+    def _show_input(self, step_id: str, state: StepState, missing: list[str]) -> None:
+        index = self._input_choice.get(step_id, 0) % len(self.inputs)
+        self.input_index = index
+        frame = self.inputs[index]
+        lead = Text()
+        lead.append("failed" if state is StepState.FAILED else "not run yet",
+                    style="bold red" if state is StepState.FAILED else "bold yellow")
+        lead.append(f" — input {index + 1}/{len(self.inputs)}: ")
+        lead.append(frame.name, style="bold")
+        lead.append(f" from {frame.from_step}")
+        if missing:
+            lead.append(f" (waiting for {', '.join(missing)})", style="dim")
+        lead.no_wrap, lead.overflow = True, "ellipsis"
+        self.input_header = lead.plain
+        self._hint = Text.assemble(("i", "bold cyan"), (" next input", "dim")) if len(self.inputs) > 1 else None
+        nbytes = self.session.output_nbytes(frame.from_step)
+        key = (step_id, str(state), frame.name, id(frame.df))
+        self._show_frame(key, frame.df, nbytes, f"input of {step_id}", lead)
+
+    def forget_frames(self) -> None:
+        """Drop the converted frames kept for going back (a restart made them stale)."""
+        self._cache.clear()
+        self._input_choice.clear()
+
+    def next_input(self) -> bool:
+        """Show the next cached input of the step (False when it has fewer than two)."""
+        if self.step_id is None or len(self.inputs) < 2:
+            return False
+        self._input_choice[self.step_id] = (self.input_index + 1) % len(self.inputs)
+        self._key = None
+        self.show_step(self.step_id)
+        return True
+
+    def _show_frame(self, key: tuple[Any, ...], df: pd.DataFrame, nbytes: int | None, origin: str,
+                    lead: Text | None) -> None:
         if key == self._key:
             return
         self._key = key
+        self._lead = lead
+        if lead is None:
+            self._hint = None
         self._sort = None
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
+        cached = self._cache.get(id(df))
+        if cached is not None and cached[2] is df:
+            self._cache.move_to_end(id(df))
             backend, summary, _ = cached
-            self._mount_table(backend, summary)
+            self._mount_table(backend, replace(summary, origin=origin))
             return
         self._token = next(self._tokens)
         self._set_loading(True)
@@ -204,19 +307,20 @@ class DataView(Vertical):
         self._token = next(self._tokens)  # drop any load in flight
         self._set_loading(False)
         self.message = text
-        message = self.query_one("#data-message", Static)
-        message.update(Text(text, style="italic"))
-        message.display = True
-        self.query_one("#data-shape", Static).display = False
-        self.query_one("#data-columns", Static).display = False
+        self._message.update(Text(text, style="italic"))
+        self._message.display = True
+        if self._shape is not None and self._columns is not None:
+            self._shape.display = False
+            self._columns.display = False
         self._remove_table()
 
     def _set_loading(self, on: bool) -> None:
         self.loading_frame = on
-        self.query_one("#data-table-holder").loading = on
+        if on or self._holder is not None:
+            self._frame_parts()[2].loading = on
         if on:
             self.message = "loading…"
-            self.query_one("#data-message", Static).display = False
+            self._message.display = False
 
     def _remove_table(self) -> None:
         if self._table is not None:
@@ -267,7 +371,8 @@ class DataView(Vertical):
             self._show_message(f"cannot show this frame: {message.error}")
             return
         if message.sort is None:
-            self._cache[message.key] = (message.backend, message.summary, message.extra.get("df"))
+            df = message.extra.get("df")
+            self._cache[id(df)] = (message.backend, message.summary, df)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         self._sort = message.sort
@@ -278,12 +383,14 @@ class DataView(Vertical):
         cursor_column = previous.cursor_column if previous is not None and self._sort else 0
         had_focus = previous is not None and previous.has_focus
         self._remove_table()
+        self._summary = summary
         self.message = ""
-        self.query_one("#data-message", Static).display = False
-        shape = self.query_one("#data-shape", Static)
-        shape.update(summary.shape_text())
+        self._message.display = False
+        shape, columns, holder = self._frame_parts()
+        text = summary.shape_text(self._lead, self._hint)
+        text.no_wrap, text.overflow = True, "ellipsis"
+        shape.update(text)
         shape.display = True
-        columns = self.query_one("#data-columns", Static)
         columns.update(summary.columns_text())
         columns.display = bool(summary.columns)
         labels: list[str | Text] = []
@@ -297,7 +404,7 @@ class DataView(Vertical):
             null_rep="[dim]∅[/]", render_markup=False, zebra_stripes=True, classes="data-table",
         )
         self._table = table
-        self.query_one("#data-table-holder").mount(table)
+        holder.mount(table)
         if cursor_column:
             table.call_after_refresh(table.move_cursor, column=cursor_column)
         if had_focus:
@@ -327,8 +434,7 @@ class DataView(Vertical):
             return
         name = columns[index]
         order = "descending" if self._sort == (name, "ascending") else "ascending"
-        cached = self._cache.get(self._key)
-        summary = cached[1] if cached is not None else None
+        summary = self._summary
         self._token = next(self._tokens)
         self._set_loading(True)
         self._sort_worker(self._token, self._key, table.backend, summary, name, order)

@@ -354,6 +354,20 @@ class EventLog(Vertical):
         if new:
             self._show_new(new)
 
+    def reset(self) -> None:
+        """A new run (restart): forget every record and read the session's new history."""
+        self.records = []
+        self._matching = 0
+        self._watermark, self._boundary = None, set()
+        pipeline = getattr(self.session, "pipeline", None)
+        self.formatter = LineFormatter(getattr(pipeline, "base_dir", None), getattr(pipeline, "step_ids", ()))
+        if not self._ready:
+            return
+        self.lines.set_entries([])
+        if self._load_history and self.session is not None:
+            self._ingest_history()
+        self._update_status()
+
     def focus_filter(self) -> None:
         self.query_one("#event-filter", Input).focus()
 

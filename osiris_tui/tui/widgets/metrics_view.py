@@ -142,6 +142,14 @@ class MetricsView(DataTable):
         ]))
         return rows
 
+    def reset(self) -> None:
+        """A new run (restart): drop the sums and the rows, read the session again."""
+        self.counts = RowCounts()
+        self._step_ids = []
+        if self._ready:
+            self.clear()
+            self.refresh_metrics()
+
     def refresh_metrics(self) -> None:
         """Re-read metrics and statuses from the session (cheap: metrics are summed incrementally)."""
         if not self._ready:

@@ -1,19 +1,26 @@
 """StepList: the pipeline's steps in run order, with status, rows, duration, breakpoints and needs.
 
-An OptionList (it scrolls, and handles up/down and the mouse); each step is one option whose prompt is
-re-rendered only when what it shows changes. The running step's icon is a spinner, advanced by
-`tick()` from the app's timer.
+A virtual list on the Line API (a `ScrollView` whose `render_line` builds only the rows on screen):
+each step is a block of 2 lines (3 or more when it needs other steps), drawn from plain strings. It
+handles up/down/home/end/page keys, the mouse (click selects, hover highlights) and keeps the
+selected block visible. (It was an OptionList of Rich tables; that cost half of the app's startup.)
+The running step's icon is a spinner, advanced by `tick()` from the app's timer.
 """
 
 from __future__ import annotations
 
+import textwrap
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
-from rich.table import Table
-from rich.text import Text
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from osiris_tui.manifest.model import Pipeline
 from osiris_tui.runtime.session import StepState, StepStatus
@@ -31,7 +38,26 @@ ICONS: dict[StepState, tuple[str, str]] = {
     StepState.SKIPPED: ("\N{EN DASH}", "dim"),
 }
 
+ID_STYLES: dict[StepState, str] = {
+    StepState.FAILED: "bold red",
+    StepState.RUNNING: "bold yellow",
+    StepState.PAUSED: "bold",
+    StepState.DONE: "bold",
+    StepState.SKIPPED: "dim strike",
+}
+
 BREAKPOINT = "●"
+INDENT = 4  # the driver and needs lines start under the step id
+PAD = 1  # left and right of every line
+
+_STYLE_CACHE: dict[str, Style] = {}
+
+
+def _style(spec: str) -> Style:
+    style = _STYLE_CACHE.get(spec)
+    if style is None:
+        style = _STYLE_CACHE[spec] = Style.parse(spec) if spec else Style()
+    return style
 
 
 def spinner_frame(now: float | None = None) -> str:
@@ -39,67 +65,93 @@ def spinner_frame(now: float | None = None) -> str:
     return SPINNER[int(now * 10) % len(SPINNER)]
 
 
-class StepList(OptionList):
-    """The steps; the highlighted option is the selected step.
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` cells with an ellipsis (ids and driver names are plain ASCII mostly)."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+class StepList(ScrollView, can_focus=True):
+    """The steps; the highlighted block is the selected step.
 
     `StepHighlighted` is posted only when the user moves the cursor (keys or mouse), never for
     `select_step`, so the app can tell "follow the run" from "the user looked elsewhere".
     """
 
-    def __init__(self, pipeline: Pipeline, **kwargs) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"step-list--highlighted", "step-list--hover"}
+
+    DEFAULT_CSS = """
+    StepList {
+        height: 1fr;
+        overflow-x: hidden;
+        & > .step-list--highlighted {
+            color: $foreground;
+            background: $block-cursor-blurred-background;
+        }
+        &:focus > .step-list--highlighted {
+            color: $block-cursor-foreground;
+            background: $block-cursor-background;
+            text-style: $block-cursor-text-style;
+        }
+        & > .step-list--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
+
+    def __init__(self, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._pipeline = pipeline
-        self._rendered: dict[str, tuple] = {}
+        self._ids: list[str] = [s.id for s in pipeline.steps]
         self._statuses: dict[str, StepStatus] = {}
         self._breakpoints: set[str] = set()
-        self._echoes: list[str] = []  # highlights we set ourselves, whose messages are still on the way
+        self.highlighted: int | None = 0 if self._ids else None
+        self._hover: int | None = None
+        self._width = -1  # the width the layout below was made for
+        self._starts: list[int] = []  # first line of each step
+        self._lines: list[tuple[int, int]] = []  # (step index, line within the step) per line
+        self._needs: list[list[str]] = []  # each step's wrapped "← a, b" lines
+        self._cache: dict[tuple[int, int], tuple[tuple[Any, ...], Strip]] = {}
+        self._row_styles: dict[tuple[str, bool], Style] = {}
 
     # -- data ------------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        self._rebuild()
-
-    def _rebuild(self) -> None:
-        self._rendered.clear()
-        self.set_options(Option(self._prompt(s.id), id=s.id) for s in self._pipeline.steps)
-
     def set_pipeline(self, pipeline: Pipeline) -> None:
         """After a restart reloaded the manifest (steps may have been added or removed)."""
         selected = self.selected_step_id
         self._pipeline = pipeline
-        self._rebuild()
-        if selected in pipeline.step_ids:
-            self.select_step(selected)
+        self._ids = [s.id for s in pipeline.steps]
+        self.highlighted = self._ids.index(selected) if selected in self._ids else (0 if self._ids else None)
+        self._relayout(force=True)
 
     @property
     def step_ids(self) -> list[str]:
-        return [o.id for o in self.options if o.id is not None]
+        return list(self._ids)
 
     def update_steps(self, statuses: Iterable[StepStatus], breakpoints: set[str]) -> None:
-        """Re-render the steps whose status or breakpoint changed."""
+        """Re-render the steps whose status or breakpoint changed (the line cache compares signatures)."""
         self._statuses = {s.step_id: s for s in statuses}
         self._breakpoints = set(breakpoints)
-        if [s.id for s in self._pipeline.steps] != self.step_ids:
-            self._rebuild()
+        if [s.id for s in self._pipeline.steps] != self._ids:
+            self.set_pipeline(self._pipeline)
             return
-        self._refresh_prompts()
+        self.refresh()
 
     def tick(self) -> None:
         """Advance the spinner (and the live duration) of the running step."""
         if any(s.state is StepState.RUNNING for s in self._statuses.values()):
-            self._refresh_prompts()
-
-    def _refresh_prompts(self) -> None:
-        for index, step in enumerate(self._pipeline.steps):
-            signature = self._signature(step.id)
-            if self._rendered.get(step.id) != signature:
-                self.replace_option_prompt_at_index(index, self._prompt(step.id))
-
-    def _signature(self, step_id: str) -> tuple:
-        status = self._statuses.get(step_id) or StepStatus(step_id)
-        live = None
-        if status.state is StepState.RUNNING:
-            live = (spinner_frame(), self._live_duration(status))
-        return (status, step_id in self._breakpoints, live)
+            self.refresh()
 
     @staticmethod
     def _live_duration(status: StepStatus) -> str:
@@ -107,67 +159,194 @@ class StepList(OptionList):
             return fmt.duration(max(0.0, time.monotonic() - status.started_at))
         return fmt.duration(status.duration)
 
+    # -- layout ----------------------------------------------------------------------------------------
+    def _relayout(self, *, force: bool = False) -> None:
+        width = self.scrollable_content_region.width
+        if width == self._width and not force:
+            return
+        self._width = width
+        inner = max(1, width - 2 * PAD - INDENT)
+        self._starts, self._lines, self._needs = [], [], []
+        for index, step in enumerate(self._pipeline.steps):
+            needs = textwrap.wrap("← " + ", ".join(step.upstream), inner, break_on_hyphens=False) \
+                if step.upstream else []
+            self._starts.append(len(self._lines))
+            self._needs.append(needs)
+            self._lines.extend((index, line) for line in range(2 + len(needs)))
+        self._cache.clear()
+        self.virtual_size = Size(width, len(self._lines))
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+
+    def on_mount(self) -> None:
+        self._relayout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+        self._row_styles.clear()
+
+    def _row_style(self, component: str) -> Style:
+        """The base style of a line (plain, highlighted or hovered), cached until the styles change."""
+        key = (component, self.has_focus)
+        style = self._row_styles.get(key)
+        if style is None:
+            style = self.rich_style
+            if component:
+                style = style + self.get_component_rich_style(component)
+            self._row_styles[key] = style
+        return style
+
     # -- rendering -------------------------------------------------------------------------------------
-    def _prompt(self, step_id: str) -> Table:
-        self._rendered[step_id] = self._signature(step_id)
-        step = self._pipeline.step(step_id)
+    def render_line(self, y: int) -> Strip:
+        if self._width != self.scrollable_content_region.width:
+            self._relayout()
+        scroll_y = self.scroll_offset.y
+        index = scroll_y + y
+        width = self._width
+        if not 0 <= index < len(self._lines):
+            return Strip.blank(width, self._row_style(""))
+        step_index, line = self._lines[index]
+        step_id = self._ids[step_index]
         status = self._statuses.get(step_id) or StepStatus(step_id)
-        icon, icon_style = ICONS[status.state]
-        if status.state is StepState.RUNNING:
-            icon = spinner_frame()
-        id_style = {
-            StepState.FAILED: "bold red",
-            StepState.RUNNING: "bold yellow",
-            StepState.PAUSED: "bold",
-            StepState.DONE: "bold",
-            StepState.SKIPPED: "dim strike",
-        }.get(status.state, "")
-        grid = Table.grid(expand=True, padding=(0, 1, 0, 0))
-        grid.add_column(width=1, no_wrap=True)
-        grid.add_column(width=1, no_wrap=True)
-        grid.add_column(ratio=1)
-        grid.add_column(justify="right", no_wrap=True)
-        bp = Text(BREAKPOINT, style="bold red") if step_id in self._breakpoints else Text(" ")
-        running = status.state is StepState.RUNNING
-        right = Text(self._live_duration(status), style="yellow" if running else "dim")
-        if status.state is StepState.FAILED:
-            right = Text("failed", style="red")
-        name = Text(step_id, style=id_style, no_wrap=True, overflow="ellipsis")
-        grid.add_row(bp, Text(icon, style=icon_style), name, right)
-        rows = Text(fmt.rows(status.rows), style="cyan") if status.rows is not None else Text("")
-        grid.add_row("", "", Text(step.driver, style="dim", no_wrap=True, overflow="ellipsis"), rows)
-        needs = _needs(step.upstream)
-        if needs:
-            grid.add_row("", "", Text("← " + needs, style="dim italic", overflow="fold"), "")
-        return grid
+        live = (spinner_frame(), self._live_duration(status)) if status.state is StepState.RUNNING else None
+        if step_index == self.highlighted:
+            component = "step-list--highlighted"
+        elif step_index == self._hover:
+            component = "step-list--hover"
+        else:
+            component = ""
+        signature = (status, step_id in self._breakpoints, live, component, self.has_focus, width)
+        cached = self._cache.get((step_index, line))
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        strip = self._render(step_index, line, status, self._row_style(component), width)
+        self._cache[(step_index, line)] = (signature, strip)
+        return strip
+
+    def _render(self, step_index: int, line: int, status: StepStatus, row: Style, width: int) -> Strip:
+        step = self._pipeline.steps[step_index]
+        inner = max(0, width - 2 * PAD)
+        parts: list[tuple[str, str]] = []  # (text, style spec)
+        if line == 0:
+            icon, icon_style = ICONS[status.state]
+            if status.state is StepState.RUNNING:
+                icon = spinner_frame()
+            bp = (BREAKPOINT, "bold red") if step.id in self._breakpoints else (" ", "")
+            if status.state is StepState.FAILED:
+                right = ("failed", "red")
+            else:
+                right = (self._live_duration(status), "yellow" if status.state is StepState.RUNNING else "dim")
+            room = inner - 4 - (len(right[0]) + 1 if right[0] else 0)
+            name = _fit(step.id, room)
+            parts = [bp, (" ", ""), (icon, icon_style), (" ", ""), (name, ID_STYLES.get(status.state, "")),
+                     (" " * max(0, room - len(name)), "")]
+            if right[0]:
+                parts += [(" ", ""), right]
+        elif line == 1:
+            rows = fmt.rows(status.rows) if status.rows is not None else ""
+            room = inner - INDENT - (len(rows) + 1 if rows else 0)
+            driver = _fit(step.driver, room)
+            parts = [(" " * INDENT, ""), (driver, "dim"), (" " * max(0, room - len(driver)), "")]
+            if rows:
+                parts += [(" ", ""), (rows, "cyan")]
+        else:
+            parts = [(" " * INDENT, ""), (self._needs[step_index][line - 2], "dim italic")]
+        segments = [Segment(" " * PAD, row)]
+        used = PAD
+        for text, spec in parts:
+            if text:
+                segments.append(Segment(text, row + _style(spec) if spec else row))
+                used += len(text)
+        segments.append(Segment(" " * max(0, width - used), row))
+        return Strip(segments).crop(0, width).simplify()
 
     # -- selection -------------------------------------------------------------------------------------
     @property
     def selected_step_id(self) -> str | None:
-        option = self.highlighted_option
-        return option.id if option is not None else None
+        if self.highlighted is None or not 0 <= self.highlighted < len(self._ids):
+            return None
+        return self._ids[self.highlighted]
 
     def select_step(self, step_id: str) -> None:
-        try:
-            index = self.get_option_index(step_id)
-        except Exception:
+        """Highlight `step_id` (no StepHighlighted: the app asked for it)."""
+        if step_id in self._ids:
+            self._set_highlighted(self._ids.index(step_id), user=False)
+
+    def _set_highlighted(self, index: int, *, user: bool) -> None:
+        if not self._ids:
             return
-        if self.highlighted != index:
-            self._echoes.append(step_id)
-            self.highlighted = index
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
-        if self._echoes and self._echoes[0] == event.option.id:
-            self._echoes.pop(0)  # our own select_step, not the user
+        index = max(0, min(index, len(self._ids) - 1))
+        if index == self.highlighted:
             return
-        self._echoes.clear()
-        if event.option.id is not None:
-            self.post_message(StepHighlighted(event.option.id))
+        self.highlighted = index
+        self.refresh()
+        self._scroll_to_highlighted()
+        if user:
+            self.post_message(StepHighlighted(self._ids[index]))
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
+    def _scroll_to_highlighted(self) -> None:
+        if self.highlighted is None or not self._starts:
+            if self.highlighted is not None:
+                self.call_after_refresh(self._scroll_to_highlighted)
+            return
+        start = self._starts[self.highlighted]
+        end = self._starts[self.highlighted + 1] if self.highlighted + 1 < len(self._starts) else len(self._lines)
+        self.scroll_to_region(Region(0, start, max(1, self._width), end - start), animate=False, force=True,
+                              immediate=True)
 
+    def action_cursor_up(self) -> None:
+        self._set_highlighted((self.highlighted or 0) - 1, user=True)
 
-def _needs(upstream: Sequence[str]) -> str:
-    return ", ".join(upstream)
+    def action_cursor_down(self) -> None:
+        self._set_highlighted(0 if self.highlighted is None else self.highlighted + 1, user=True)
+
+    def action_first(self) -> None:
+        self._set_highlighted(0, user=True)
+
+    def action_last(self) -> None:
+        self._set_highlighted(len(self._ids) - 1, user=True)
+
+    def _step_at_line(self, line: int) -> int | None:
+        return self._lines[line][0] if 0 <= line < len(self._lines) else None
+
+    def action_page_up(self) -> None:
+        self._page(-1)
+
+    def action_page_down(self) -> None:
+        self._page(1)
+
+    def _page(self, direction: int) -> None:
+        if self.highlighted is None or not self._starts:
+            return
+        target = self._starts[self.highlighted] + direction * max(1, self.scrollable_content_region.height)
+        target = max(0, min(target, len(self._lines) - 1))
+        step = self._step_at_line(target)
+        if step is not None:
+            self._set_highlighted(step, user=True)
+
+    # -- mouse -----------------------------------------------------------------------------------------
+    def _step_at(self, event: events.MouseEvent) -> int | None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        return self._step_at_line(offset.y + self.scroll_offset.y)
+
+    def on_click(self, event: events.Click) -> None:
+        step = self._step_at(event)
+        if step is not None:
+            event.stop()
+            self._set_highlighted(step, user=True)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._set_hover(self._step_at(event))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._set_hover(None)
+
+    def _set_hover(self, step: int | None) -> None:
+        if step != self._hover:
+            self._hover = step
+            self.refresh()
