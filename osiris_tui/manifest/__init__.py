@@ -13,7 +13,7 @@ from typing import Any
 
 from osiris_tui.errors import ManifestError
 from osiris_tui.manifest.common import Doc
-from osiris_tui.manifest.compiled import load_compiled, read_cfg
+from osiris_tui.manifest.compiled import load_compiled
 from osiris_tui.manifest.model import ConfigSource, ManifestKind, Pipeline, Step, safe_id
 from osiris_tui.manifest.oml import load_oml
 from osiris_tui.manifest.seed import load_seed
@@ -27,7 +27,6 @@ __all__ = [
     "Step",
     "detect_kind",
     "load_pipeline",
-    "reload_step_config",
     "safe_id",
 ]
 
@@ -100,31 +99,3 @@ def _absolute(pipeline: Pipeline) -> Pipeline:
         if step.source is not None:
             step.source = dataclasses.replace(step.source, file=step.source.file.absolute())
     return pipeline
-
-
-def reload_step_config(
-    pipeline: Pipeline,
-    step_id: str,
-    *,
-    params: Mapping[str, str] | None = None,
-    drivers: Collection[str] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Re-read one step's config from disk (its cfg file, or the whole seed/OML file) after an edit.
-
-    The pipeline is not changed; the caller decides what to do with the new config.
-    """
-    try:
-        step = pipeline.step(step_id)
-    except KeyError:
-        raise ManifestError(f"No step '{step_id}' in the pipeline", file=pipeline.path) from None
-    if pipeline.kind == "compiled" and step.source is not None:
-        return read_cfg(step.source.file, step_id=step_id)
-    fresh = load_pipeline(pipeline.path, params=params, drivers=drivers, env=env)
-    try:
-        return fresh.step(step_id).config
-    except KeyError:
-        raise ManifestError(
-            f"Step '{step_id}' is no longer in the file", file=pipeline.path, step_id=step_id,
-            hint="restart the session to pick up renamed or removed steps",
-        ) from None

@@ -453,7 +453,11 @@ class DebugSession:
         """The step with its config read again from disk (the pipeline is reloaded when possible)."""
         if self._reload is None:
             return step
-        fresh = self._reload().step(step.id)
+        reloaded = self._reload()
+        if step.id not in reloaded.step_ids:
+            raise InputError(f"step '{step.id}' is no longer in the file", file=reloaded.path, step_id=step.id,
+                             hint="press R to restart with the edited pipeline")
+        fresh = reloaded.step(step.id)
         with self._lock:
             for i, s in enumerate(self.pipeline.steps):
                 if s.id == step.id:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from osiris_tui.errors import ManifestError
-from osiris_tui.manifest import detect_kind, load_pipeline, reload_step_config
+from osiris_tui.manifest import detect_kind, load_pipeline
 from osiris_tui.manifest.yamlio import load_document
 from tests.unit.manifest_helpers import DRIVERS, FIXTURES, write
 
@@ -122,19 +122,6 @@ def test_legacy_driver_id_is_explained(tmp_path: Path) -> None:
     assert e.message.startswith("Unknown driver 'extractors.supabase@0.1'. Available drivers: duckdb.processor")
     assert "legacy Osiris driver id" in (e.hint or "") and "supabase.extractor" in (e.hint or "")
     assert e.line == 4 and e.key == "driver"
-
-
-def test_reload_step_config_reads_edited_cfg(compiled: Path) -> None:
-    p = load_pipeline(compiled, drivers=DRIVERS)
-    cfg = compiled.parent / "cfg" / "join-movies.json"
-    cfg.write_text('{"component":"duckdb.processor","mode":"transform","query":"SELECT 42 AS answer"}')
-    assert reload_step_config(p, "join-movies")["query"] == "SELECT 42 AS answer"
-    assert p.step("join-movies").config["query"].startswith("SELECT m.title")  # pipeline untouched
-    cfg.write_text("{oops")
-    with pytest.raises(ManifestError, match="Invalid JSON"):
-        reload_step_config(p, "join-movies")
-    with pytest.raises(ManifestError, match="No step 'nope'"):
-        reload_step_config(p, "nope")
 
 
 def test_param_warning_for_compiled(compiled: Path) -> None:

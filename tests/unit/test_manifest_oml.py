@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from osiris_tui.errors import ManifestError
-from osiris_tui.manifest import load_pipeline, reload_step_config
+from osiris_tui.manifest import load_pipeline
 from osiris_tui.manifest.model import Pipeline
 from osiris_tui.manifest.oml import is_secret_name
 from osiris_tui.manifest.params import coerce
@@ -284,11 +284,3 @@ steps:
   - {id: b, component: duckdb.processor, mode: transform, needs: [z], config: {query: SELECT 1}}
 """)
     assert e.message == "Unknown step 'z' in 'needs'" and e.step_id == "b"
-
-
-def test_reload_oml_recompiles(tmp_path: Path) -> None:
-    p = oml(tmp_path, PARAM_BODY)
-    path = tmp_path / "p.yaml"
-    path.write_text(path.read_text().replace("WHERE y >=", "WHERE year >="))
-    cfg = reload_step_config(p, "q", drivers=DRIVERS, env={}, params={"year": "1999"})
-    assert cfg["query"] == "SELECT * FROM movies WHERE year >= 1999"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from osiris_tui.errors import ManifestError
-from osiris_tui.manifest import detect_kind, load_pipeline, reload_step_config
+from osiris_tui.manifest import detect_kind, load_pipeline
 from osiris_tui.manifest.seed import parse_input_ref
 from tests.unit.manifest_helpers import DRIVERS, FIXTURES, write
 
@@ -181,13 +181,3 @@ def test_cycle_names_the_path(tmp_path: Path) -> None:
 def test_self_dependency_is_a_cycle(tmp_path: Path) -> None:
     e = fail(tmp_path, "steps:\n  - {id: a, driver: duckdb.processor, inputs: {df: '${a.df}'}}\n")
     assert e.message == "Dependency cycle: a → a" and e.key == "inputs"
-
-
-def test_reload_seed_rereads_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "p.yaml", "steps:\n  - {id: q, driver: duckdb.processor, config: {query: SELECT 1}}\n")
-    p = load_pipeline(path, drivers=DRIVERS)
-    path.write_text("steps:\n  - {id: q, driver: duckdb.processor, config: {query: SELECT 2}}\n")
-    assert reload_step_config(p, "q", drivers=DRIVERS) == {"query": "SELECT 2"}
-    path.write_text("steps:\n  - {id: r, driver: duckdb.processor}\n")
-    with pytest.raises(ManifestError, match="no longer in the file"):
-        reload_step_config(p, "q", drivers=DRIVERS)

@@ -208,3 +208,38 @@ def test_many_threads_toggle_breakpoints_safely(make) -> None:
     for t in threads:
         t.join()
     assert s.breakpoints == set()  # 800 toggles: even
+
+
+def test_rerun_reads_an_edited_cfg_of_a_compiled_manifest(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    sample = tmp_path / "compiled"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "sample_manifests" / "osiris_compiled", sample,
+                    ignore=shutil.ignore_patterns("out"))
+    manifest = sample / "manifest.yaml"
+    session = DebugSession(load_pipeline(manifest), connections=Connections.discover(sample),
+                           run_dir=tmp_path / "run", reload=lambda: load_pipeline(manifest)).start()
+    try:
+        session.run_to("write-report")
+        assert session.wait_idle(30) and len(session.output("join-movies")) == 17
+        cfg = sample / "cfg" / "join-movies.json"
+        cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "query": "SELECT count(*) AS n FROM df_extract_movies"}))
+        session.rerun("join-movies")
+        assert session.wait_idle(30)
+        assert session.output("join-movies")["n"].tolist() == [17]
+        assert session.status("write-report").state is StepState.PAUSED
+    finally:
+        session.close()
+
+
+def test_rerun_of_a_step_removed_from_the_file_fails_clearly(make, tmp_path: Path) -> None:
+    s = make()
+    s.step()
+    settle(s)
+    renamed = MANIFEST.replace("id: a,", "id: renamed,").replace("needs: [a]", "needs: [renamed]")
+    (tmp_path / "m.yaml").write_text(renamed.replace("df_a", "df_renamed"))
+    s.rerun("a")
+    settle(s)
+    assert s.status("a").state is StepState.FAILED
+    assert "no longer in the file" in s.status("a").error and "press R" in s.status("a").error
