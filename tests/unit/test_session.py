@@ -224,7 +224,8 @@ def test_rerun_reads_an_edited_cfg_of_a_compiled_manifest(tmp_path: Path) -> Non
         session.run_to("write-report")
         assert session.wait_idle(30) and len(session.output("join-movies")) == 17
         cfg = sample / "cfg" / "join-movies.json"
-        cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "query": "SELECT count(*) AS n FROM df_extract_movies"}))
+        edited = {**json.loads(cfg.read_text()), "query": "SELECT count(*) AS n FROM df_extract_movies"}
+        cfg.write_text(json.dumps(edited))
         session.rerun("join-movies")
         assert session.wait_idle(30)
         assert session.output("join-movies")["n"].tolist() == [17]
