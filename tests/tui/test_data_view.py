@@ -196,3 +196,16 @@ def test_frames_arrow_cannot_take_directly_are_shown_as_text() -> None:
     assert frame_to_arrow(dup).column_names == ["a", "a_1"]
     indexed = pd.DataFrame({"v": [1, 2]}, index=pd.Index(["x", "y"], name="key"))
     assert frame_to_arrow(indexed).column_names == ["key", "v"]
+
+
+def test_date_only_timestamps_display_as_dates() -> None:
+    import pyarrow as pa
+
+    from osiris_tui.tui.widgets.data_view import frame_to_arrow
+
+    df = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", None, "2024-02-03"]),
+                       "at": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 00:00", None])})
+    table = frame_to_arrow(df)
+    assert table.schema.field("day").type == pa.date32()
+    assert table.schema.field("at").type == pa.timestamp("us")
+    assert table.column("day").to_pylist()[1] is None

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -101,7 +102,7 @@ def frame_to_arrow(df: pd.DataFrame) -> pa.Table:
     if not isinstance(df.index, pd.RangeIndex):
         df = df.reset_index()
     try:
-        return pa.Table.from_pandas(df, preserve_index=False)
+        return _dates_as_dates(pa.Table.from_pandas(df, preserve_index=False))
     except (pa.ArrowException, ValueError, TypeError):
         # mixed-type object columns, duplicate or non-string column names: show them as text
         names = _unique([str(c) for c in df.columns])
@@ -111,6 +112,19 @@ def frame_to_arrow(df: pd.DataFrame) -> pa.Table:
                 col = col.map(lambda v: v if v is None or isinstance(v, str) else str(v))
             fixed[name] = col.reset_index(drop=True)
         return pa.Table.from_pandas(pd.DataFrame(fixed), preserve_index=False)
+
+
+def _dates_as_dates(table: pa.Table) -> pa.Table:
+    """Timestamp columns whose values are all midnight display as dates (`2024-01-06`, not
+    `2024-01-06T00:00:00.000`): pandas has no date dtype, so a DATE column arrives as datetime64."""
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_timestamp(field.type) or field.type.tz is not None:
+            continue
+        column = table.column(i)
+        valid = pc.drop_null(column)
+        if len(valid) and pc.all(pc.equal(pc.floor_temporal(valid, unit="day"), valid)).as_py():
+            table = table.set_column(i, field.name, pc.cast(column, pa.date32()))
+    return table
 
 
 def _unique(names: list[str]) -> list[str]:
