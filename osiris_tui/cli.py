@@ -79,9 +79,10 @@ def _selection(args: argparse.Namespace, pipeline) -> set[str] | None:
     return {target}
 
 
-def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = ()):
+def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False):
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
+    from osiris_tui.runtime.breakpoints import BreakpointStore
     from osiris_tui.runtime.connections import Connections
     from osiris_tui.runtime.session import DebugSession
 
@@ -97,7 +98,8 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = ()):
     _check_steps(pipeline, list(breakpoints), "--break")
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
-                        breakpoints=breakpoints, reload=reload, only=_selection(args, pipeline))
+                        breakpoints=breakpoints, reload=reload, only=_selection(args, pipeline),
+                        breakpoint_store=BreakpointStore() if remember_breakpoints else None)
 
 
 def _headless(argv: Sequence[str]) -> int:
@@ -109,7 +111,7 @@ def _headless(argv: Sequence[str]) -> int:
 
 def _app(argv: Sequence[str]) -> int:
     args = app_parser().parse_args(argv)
-    session = _session(args, breakpoints=args.breaks)
+    session = _session(args, breakpoints=args.breaks, remember_breakpoints=True)
     from osiris_tui.tui.app import DebuggerApp
 
     DebuggerApp(session, run=args.run).run()

@@ -28,6 +28,7 @@ from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step
 from osiris_tui.runtime.adapter import PreparedRun
+from osiris_tui.runtime.breakpoints import BreakpointStore
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, Record, Subscribers, new_run_id
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
@@ -86,6 +87,7 @@ class DebugSession:
         breakpoints: Iterable[str] = (),
         reload: Reloader | None = None,
         only: Iterable[str] | None = None,
+        breakpoint_store: BreakpointStore | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.registry = registry or default_registry()
@@ -97,6 +99,9 @@ class DebugSession:
         for step_id in [*breakpoints, *(self._only or ())]:
             pipeline.step(step_id)  # KeyError for an unknown id
         self._breakpoints: set[str] = set(breakpoints)
+        self._breakpoint_store = breakpoint_store
+        if breakpoint_store is not None:  # saved ones come back, unless their step is gone
+            self._breakpoints |= breakpoint_store.load(pipeline.path) & set(pipeline.step_ids)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._subscribers = Subscribers()
@@ -196,11 +201,19 @@ class DebugSession:
         self.pipeline.step(step_id)
         with self._lock:
             self._breakpoints.add(step_id)
-        self._notify_state(step_id)
+        self._breakpoints_changed(step_id)
 
     def clear_breakpoint(self, step_id: str) -> None:
         with self._lock:
             self._breakpoints.discard(step_id)
+        self._breakpoints_changed(step_id)
+
+    def _breakpoints_changed(self, step_id: str) -> None:
+        if self._breakpoint_store is not None:
+            try:
+                self._breakpoint_store.save(self.pipeline.path, self.breakpoints)
+            except OSError as exc:  # not being able to remember them must not stop debugging
+                self.context.log_event("breakpoints_not_saved", error=mask_exception(exc))
         self._notify_state(step_id)
 
     def toggle_breakpoint(self, step_id: str) -> bool:
