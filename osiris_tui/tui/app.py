@@ -382,7 +382,7 @@ class DebuggerApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DEBUGGER_ACTIONS and isinstance(self.screen, ModalScreen):
             return False
-        if action == "next_input":  # only on the Data tab
+        if action in ("next_input", "describe"):  # only on the Data tab
             return self.tabs.active == "data"
         return True
 
@@ -462,6 +462,9 @@ class DebuggerApp(App[None]):
     def action_next_input(self) -> None:
         if not self.data_view.next_input():
             self.notify("This step has no other input to show", timeout=2)
+
+    def action_describe(self) -> None:
+        self.data_view.toggle_describe()
 
     def action_switch_tab(self, tab: str) -> None:
         if tab in TABS:

@@ -8,6 +8,10 @@ screenful does.
 Turning a frame into Arrow (and measuring its column widths) runs in a thread worker behind a loading
 indicator; so does sorting (`s` on the cursor's column, or a click on a header). The last few converted
 frames are kept, so going back to a step is instant.
+
+`d` toggles the Describe view: instead of the rows, one row per column with its count, nulls, distinct
+values, min, max, mean, median and stdev (see `describe.py`), computed in a thread worker and kept per
+frame like the converted ones. The mode stays while moving between steps.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from osiris_tui.runtime.local_adapter import driver_inputs
 from osiris_tui.runtime.session import DebugSession, StepState
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.messages import FrameLoaded
+from osiris_tui.tui.widgets.describe import describe, stats_table
 
 MAX_COLUMN_WIDTH = 40
 CACHE_SIZE = 2
@@ -172,6 +177,16 @@ def step_inputs(session: DebugSession, step_id: str) -> tuple[list[InputFrame], 
     return frames, [u for u in step.upstream if u not in have]
 
 
+def _cached(cache: OrderedDict[int, tuple[ArrowBackend, FrameSummary, Any]],
+            df: Any) -> tuple[ArrowBackend, FrameSummary, Any] | None:
+    """`df`'s entry in `cache` (an id is only trusted while the entry holds that very frame)."""
+    entry = cache.get(id(df))
+    if entry is None or entry[2] is not df:
+        return None
+    cache.move_to_end(id(df))
+    return entry
+
+
 class DataView(Vertical):
     """The Data tab.
 
@@ -192,6 +207,12 @@ class DataView(Vertical):
         self._token = 0
         # id(frame) → its Arrow table, summary and the frame itself (which keeps the id unique)
         self._cache: OrderedDict[int, tuple[ArrowBackend, FrameSummary, Any]] = OrderedDict()
+        # the same for the Describe view: id(frame) → its summary table, shape summary and the frame
+        self._describe_cache: OrderedDict[int, tuple[ArrowBackend, FrameSummary, Any]] = OrderedDict()
+        self.describing = False  # `d`: the per-column summary instead of the rows
+        self._df: pd.DataFrame | None = None  # the frame shown (or being loaded)
+        self._nbytes: int | None = None
+        self._origin = ""
         self._sort: tuple[str, str] | None = None
         self.loading_frame = False
         self._table: DataTable | None = None
@@ -286,6 +307,7 @@ class DataView(Vertical):
     def forget_frames(self) -> None:
         """Drop the converted frames kept for going back (a restart made them stale)."""
         self._cache.clear()
+        self._describe_cache.clear()
         self._input_choice.clear()
 
     def next_input(self) -> bool:
@@ -305,19 +327,43 @@ class DataView(Vertical):
         self._lead = lead
         if lead is None:
             self._hint = None
+        self._df, self._nbytes, self._origin = df, nbytes, origin
+        self._render_frame()
+
+    def _render_frame(self) -> None:
+        """Show the current frame's rows, or its Describe summary: from the caches, else in a worker."""
+        df, key, origin = self._df, self._key, self._origin
+        if df is None or key is None:
+            return
         self._sort = None
-        cached = self._cache.get(id(df))
-        if cached is not None and cached[2] is df:
-            self._cache.move_to_end(id(df))
+        cached = _cached(self._cache, df)
+        if self.describing:
+            described = _cached(self._describe_cache, df)
+            if described is not None:
+                backend, summary, _ = described
+                self._mount_table(backend, replace(summary, origin=origin))
+                return
+            self._token = next(self._tokens)
+            self._set_loading(True)
+            self._describe(self._token, key, df, cached, self._nbytes, origin)
+            return
+        if cached is not None:
             backend, summary, _ = cached
             self._mount_table(backend, replace(summary, origin=origin))
             return
         self._token = next(self._tokens)
         self._set_loading(True)
-        self._load(self._token, key, df, nbytes, origin)
+        self._load(self._token, key, df, self._nbytes, origin)
+
+    def toggle_describe(self) -> None:
+        """Switch between the rows and the per-column summary (the mode stays across steps)."""
+        self.describing = not self.describing
+        if self._key is not None and self._df is not None:
+            self._render_frame()
 
     def _show_message(self, text: str) -> None:
         self._key = None
+        self._df = None
         self._token = next(self._tokens)  # drop any load in flight
         self._set_loading(False)
         self.message = text
@@ -353,6 +399,24 @@ class DataView(Vertical):
             return
         self.post_message(FrameLoaded(token, key, backend, summary, extra={"df": df}))
 
+    @work(thread=True, exclusive=True, group="osiris-data-view", description="describe a frame")
+    def _describe(self, token: int, key: tuple[Any, ...], df: pd.DataFrame,
+                  cached: tuple[ArrowBackend, FrameSummary, Any] | None, nbytes: int | None, origin: str) -> None:
+        try:
+            if cached is not None:
+                table: pa.Table = cached[0].data
+                summary = cached[1]
+            else:
+                table = frame_to_arrow(df)
+                summary = summarize(df, table, nbytes, origin)
+            dtypes = [c.dtype for c in summary.columns]
+            backend = self._backend(stats_table(describe(table, dtypes)))
+        except Exception as exc:  # show it, never crash the app over a frame
+            self.post_message(FrameLoaded(token, key, None, None, error=f"cannot describe: {type(exc).__name__}: {exc}",
+                                          extra={"describe": True}))
+            return
+        self.post_message(FrameLoaded(token, key, backend, summary, extra={"df": df, "describe": True}))
+
     @staticmethod
     def _backend(table: pa.Table, widths: Sequence[int] | None = None) -> ArrowBackend:
         backend = PresizedArrowBackend(table, widths)
@@ -378,6 +442,11 @@ class DataView(Vertical):
             return  # the selection moved on
         self._set_loading(False)
         if message.error is not None:
+            if message.extra.get("describe"):  # back to the rows
+                self.notify(message.error, severity="warning")
+                self.describing = False
+                self._render_frame()
+                return
             if message.sort is None and self.table is not None:
                 self.notify(message.error, severity="warning")
                 return
@@ -386,9 +455,10 @@ class DataView(Vertical):
             return
         if message.sort is None:
             df = message.extra.get("df")
-            self._cache[id(df)] = (message.backend, message.summary, df)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            cache = self._describe_cache if message.extra.get("describe") else self._cache
+            cache[id(df)] = (message.backend, message.summary, df)
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
         self._sort = message.sort
         self._mount_table(message.backend, message.summary)
 
@@ -401,12 +471,18 @@ class DataView(Vertical):
         self.message = ""
         self._message.display = False
         shape, columns, holder = self._frame_parts()
-        text = summary.shape_text(self._lead, self._hint)
+        hint = self._hint
+        if self.describing:
+            hint = Text.assemble(("describe", "bold magenta"), (" · ", "dim"), ("d", "bold cyan"), (" rows", "dim"))
+            if self._hint is not None:
+                hint.append(" · ", style="dim")
+                hint.append_text(self._hint)
+        text = summary.shape_text(self._lead, hint)
         text.no_wrap, text.overflow = True, "ellipsis"
         shape.update(text)
         shape.display = True
         columns.update(summary.columns_text())
-        columns.display = bool(summary.columns)
+        columns.display = bool(summary.columns) and not self.describing
         labels: list[str | Text] = []
         for name in backend.columns:
             label = Text(str(name))
