@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from osiris_tui.errors import ManifestError
+from osiris_tui.errors import InputError, ManifestError
 
 Mark = tuple[int, int]
 
@@ -88,14 +88,14 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-def parse_yaml(text: str, file: Path) -> Any:
-    """Parse one YAML document; syntax errors become a :class:`ManifestError` with line and column."""
+def parse_yaml(text: str, file: Path, *, error: type[InputError] = ManifestError) -> Any:
+    """Parse one YAML document; syntax errors become `error` (a :class:`ManifestError`) with line and column."""
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ManifestError(
+        raise error(
             f"Invalid YAML: {problem}",
             file=file,
             line=mark.line + 1 if mark else None,
@@ -103,7 +103,18 @@ def parse_yaml(text: str, file: Path) -> Any:
             hint="check indentation, colons and quoting around this place",
         ) from None
     except yaml.YAMLError as exc:
-        raise ManifestError(f"Invalid YAML: {exc}", file=file) from None
+        raise error(f"Invalid YAML: {exc}", file=file) from None
+
+
+def line_of(data: Any, *path: Any) -> int | None:
+    """1-based line of the key at `path` in parsed data (the deepest one found)."""
+    line = None
+    for key in path:
+        if not isinstance(data, LocDict) or key not in data:
+            break
+        line = data.key_marks[key][0]
+        data = data[key]
+    return line
 
 
 def parse_json(text: str, file: Path) -> Any:

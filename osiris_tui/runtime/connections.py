@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from osiris_tui.errors import ConnectionConfigError
+from osiris_tui.manifest.yamlio import line_of, parse_yaml
 from osiris_tui.runtime.secrets import is_secret_key, mask_value, register_secret, secret_values
 
 FILE_NAME = "osiris_connections.yaml"
@@ -114,21 +113,6 @@ def find_connections_file(manifest_dir: Path | None, env: Mapping[str, str] | No
     return None
 
 
-def _line_of(node: yaml.Node | None, *path: str) -> int | None:
-    """1-based line of the mapping entry at `path` in a composed YAML tree."""
-    line = None
-    for key in path:
-        if not isinstance(node, yaml.MappingNode):
-            return line
-        for k, v in node.value:
-            if getattr(k, "value", None) == key:
-                line, node = k.start_mark.line + 1, v
-                break
-        else:
-            return line
-    return line
-
-
 class Connections:
     """The connections of one file (or none) and the environment used to resolve them."""
 
@@ -136,7 +120,7 @@ class Connections:
         self.path = path
         self.env = dict(os.environ if env is None else env)
         self.data: dict[str, dict[str, dict[str, Any]]] = {}
-        self._tree: yaml.Node | None = None
+        self._doc: Any = None
         if path is not None:
             self._load(path)
 
@@ -159,19 +143,9 @@ class Connections:
     def _load(self, path: Path) -> None:
         try:
             text = path.read_text(encoding="utf-8")
-            self._tree = yaml.compose(text)
-            doc = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            raise ConnectionConfigError(
-                f"invalid YAML: {exc.problem}",
-                file=path,
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-                hint="fix the YAML syntax",
-            ) from None
         except OSError as exc:
             raise ConnectionConfigError(f"cannot read file: {exc.strerror}", file=path) from None
+        doc = parse_yaml(text, path, error=ConnectionConfigError)
         if doc is None:
             return
         conns = doc.get("connections") if isinstance(doc, dict) else None
@@ -186,10 +160,11 @@ class Connections:
                 raise ConnectionConfigError(
                     f"family '{family}' must map aliases to field mappings",
                     file=path,
-                    line=_line_of(self._tree, "connections", str(family)),
+                    line=line_of(doc, "connections", family),
                     key=f"connections.{family}",
                 )
         self.data = conns
+        self._doc = doc
 
     # -- resolution -----------------------------------------------------------------------------
     def aliases(self, family: str) -> list[str]:
@@ -263,7 +238,7 @@ class Connections:
             u = missing[0]
             raise self._error(
                 f"Environment variable '{u.name}' not set for {u.field} in {family}.{alias}",
-                line=_line_of(self._tree, "connections", family, alias, u.field),
+                line=line_of(self._doc, "connections", family, alias, u.field),
                 key=f"connections.{family}.{alias}.{u.field}",
                 hint=f"export {u.name}=… or add it to a .env file next to the manifest",
             )
