@@ -14,28 +14,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from typing import Any
 
 from textual.app import App, ComposeResult
 
+from osiris_tui.runtime.records import EventRecord, LogRecord, MetricRecord
 from osiris_tui.tui.widgets.event_log import EventLog, LineFormatter
 
 
-def records(n: int) -> list[dict[str, Any]]:
+def records(n: int) -> list[LogRecord]:
     names = ["step_start", "inputs_resolved", "connection_resolve_start", "write.progress", "step_complete"]
-    out: list[dict[str, Any]] = []
+    out: list[LogRecord] = []
     for i in range(n):
         ts = f"2025-11-01T10:{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}Z"
         step = f"step_{i % 7}"
         if i % 4 == 3:
-            out.append({"kind": "metric", "ts": ts, "session": "bench", "metric": "rows_read", "value": i,
-                        "step_id": step})
+            out.append(MetricRecord(i + 1, "rows_read", i, {"ts": ts, "session": "bench", "metric": "rows_read",
+                                                            "value": i, "step_id": step}))
         elif i % 997 == 0:
-            out.append({"kind": "event", "ts": ts, "session": "bench", "event": "step_error", "step_id": step,
-                        "error": f"Execution failed: boom {i}", "duration": 0.5})
+            out.append(EventRecord(i + 1, "step_error", {"ts": ts, "session": "bench", "event": "step_error",
+                                                         "step_id": step, "error": f"Execution failed: boom {i}",
+                                                         "duration": 0.5}))
         else:
-            out.append({"kind": "event", "ts": ts, "session": "bench", "event": names[i % 5], "step_id": step,
-                        "rows": i, "batch": i // 1000})
+            out.append(EventRecord(i + 1, names[i % 5], {"ts": ts, "session": "bench", "event": names[i % 5],
+                                                         "step_id": step, "rows": i, "batch": i // 1000}))
     return out
 
 
@@ -44,7 +45,7 @@ class Host(App[None]):
         yield EventLog(None, load_history=False)
 
 
-def baseline(data: list[dict[str, Any]]) -> float:
+def baseline(data: list[LogRecord]) -> float:
     formatter = LineFormatter()
     start = time.process_time()
     lines = [formatter.line(i, r) for i, r in enumerate(data)]
@@ -53,7 +54,7 @@ def baseline(data: list[dict[str, Any]]) -> float:
     return elapsed
 
 
-async def through_widget(data: list[dict[str, Any]], batch: int) -> tuple[float, float, float, int, int]:
+async def through_widget(data: list[LogRecord], batch: int) -> tuple[float, float, float, int, int]:
     app = Host()
     async with app.run_test(size=(120, 36)) as pilot:
         log = app.query_one(EventLog)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # Exit codes of both commands.
-EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 class OsirisTuiError(Exception):

@@ -1,19 +1,29 @@
-"""`osiris-tui run`: the debug session with "continue" pressed and every event printed."""
+"""`osiris-tui run`: the debug session with "continue" pressed and every record printed.
+
+Ctrl+C and SIGTERM stop the running step and end the run as interrupted (exit 130 / 143); signals
+that arrive while the run is being wound up are noted, not obeyed, so status.json is always written.
+A closed or full stdout never stops the run: printing stops, the files under the run directory
+still get everything.
+"""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
-from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
-from osiris_tui.runtime.context import Record
+from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED, EXIT_TERMINATED
+from osiris_tui.runtime.records import EventRecord, MetricRecord, Record
 from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 
-_QUIET_FIELDS = {"ts", "session", "event", "metric", "kind", "step_id", "traceback"}
+_QUIET_FIELDS = {"ts", "session", "event", "metric", "value", "step_id", "traceback"}
 _MAX_VALUE = 80
+NAME_WIDTH = 30  # fits every event name Osiris and osiris-tui write; longer ones are cut with "…"
 
 
 def _short(value: Any) -> str:
@@ -22,37 +32,50 @@ def _short(value: Any) -> str:
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
 
-def format_record(record: Record) -> str:
-    """One readable line: time, name, step, then the remaining fields as key=value."""
-    clock = str(record.get("ts", ""))[11:23]
-    if record.get("kind") == "metric":
-        name = f"metric {record['metric']}={record['value']}"
-    else:
-        name = str(record.get("event"))
-    step = record.get("step_id") or ""
-    fields = " ".join(f"{k}={_short(v)}" for k, v in record.items() if k not in _QUIET_FIELDS and k != "value")
-    return mask_text(f"{clock}  {name:<28} {step:<20} {fields}".rstrip())
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_record(record: EventRecord | MetricRecord, step_width: int = 20) -> str:
+    """One readable line: time, name, step, then the fields as key=value (a metric's value first)."""
+    data = record.data
+    clock = str(data.get("ts", ""))[11:23]
+    name = f"◆ {record.name}" if isinstance(record, MetricRecord) else record.name
+    step = str(data.get("step_id") or "")
+    fields = [f"value={_short(record.value)}"] if isinstance(record, MetricRecord) else []
+    fields += [f"{k}={_short(v)}" for k, v in data.items() if k not in _QUIET_FIELDS]
+    line = f"{clock}  {_cut(name, NAME_WIDTH):<{NAME_WIDTH}} {step:<{step_width}} {' '.join(fields)}"
+    return mask_text(line.rstrip())
 
 
 class Printer:
-    """Prints records as they arrive (from the worker thread), as text or JSON lines."""
+    """Prints records as they arrive (from the thread that emitted them), as text or JSON lines."""
 
-    def __init__(self, out: TextIO, as_json: bool) -> None:
+    def __init__(self, out: TextIO, as_json: bool, step_ids: Sequence[str] = ()) -> None:
         self.out = out
         self.as_json = as_json
+        self.step_width = max([20, *(len(s) for s in step_ids)])
+        self.broken = False  # stdout went away: keep running, stop printing
         self._lock = threading.Lock()
 
     def __call__(self, record: Record) -> None:
-        if record.get("kind") == "state":
+        if not isinstance(record, EventRecord | MetricRecord):
             return
         if self.as_json:
-            payload = {k: v for k, v in record.items() if k != "kind"}
-            line = mask_text(json.dumps(payload, default=str, ensure_ascii=False))
+            line = mask_text(json.dumps(dict(record.data), default=str, ensure_ascii=False))
         else:
-            line = format_record(record)
+            line = format_record(record, self.step_width)
+        self.write(line)
+
+    def write(self, text: str) -> None:
         with self._lock:
-            self.out.write(line + "\n")
-            self.out.flush()
+            if self.broken:
+                return
+            try:
+                self.out.write(text + "\n")
+                self.out.flush()
+            except (OSError, ValueError):  # a closed pipe (`| head -1`), a full disk (/dev/full), a closed file
+                self.broken = True
 
 
 def summary_table(session: DebugSession) -> str:
@@ -71,31 +94,86 @@ def summary_table(session: DebugSession) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def summary_record(session: DebugSession) -> dict[str, Any]:
+    """The last line of `--json`: the run's outcome, each step's, and where the files are."""
+    summary = dict(session.summary or {})
+    steps = [{"step_id": st.step_id, "state": str(st.state), "rows": st.rows, "duration": st.duration}
+             for st in session.statuses()]
+    return {"type": "summary", **summary, "steps": steps, "run_dir": str(session.context.run_dir)}
+
+
+class Stop(KeyboardInterrupt):
+    """Ctrl+C or SIGTERM, as an exception in the main thread."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class StopSignals:
+    """SIGINT and SIGTERM raise `Stop`; while `holding`, they are only noted (cleanup must finish)."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.received: list[int] = []
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+        if not self.holding:
+            raise Stop(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[StopSignals]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | None = None,
                  err: TextIO | None = None) -> int:
-    """Run to the end (or the first failure); print events, then a summary. Returns the exit code."""
+    """Run to the end (or the first failure); print records, then a summary. Returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    session.subscribe(Printer(out, as_json))
-    interrupted = False
-    try:
-        session.continue_()
-        session.wait_until(lambda s: s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
-                           and not s.busy, timeout=float("inf"))
-    except KeyboardInterrupt:
-        interrupted = True
-        session.interrupt()
-    finally:
-        session.close(timeout=10.0)
+    printer = Printer(out, as_json, session.pipeline.step_ids)
+    session.subscribe(printer, replay=True)  # what prepare logged comes first
+    signals = StopSignals()
+    stopped_by: int | None = None
+    with signals.installed():
+        try:
+            session.continue_()
+            session.wait_until(lambda s: s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
+                               and s.idle, timeout=float("inf"))
+        except KeyboardInterrupt as exc:
+            signals.holding = True
+            stopped_by = exc.signum if isinstance(exc, Stop) else signal.SIGINT
+            session.interrupt("interrupted by SIGTERM" if stopped_by == signal.SIGTERM else "interrupted")
+        finally:
+            signals.holding = True
+            session.close()
     failed = session.failed_step_id()
-    if not as_json:
-        out.write("\n" + summary_table(session) + "\n")
-        out.write(f"run directory: {session.context.run_dir}\n")
-        out.flush()
-    if interrupted:
-        err.write("osiris-tui: interrupted\n")
-        return EXIT_INTERRUPTED
+    if as_json:
+        printer.write(mask_text(json.dumps(summary_record(session), default=str, ensure_ascii=False)))
+    else:
+        printer.write("\n" + summary_table(session))
+        printer.write(f"run directory: {session.context.run_dir}")
+    if stopped_by is not None:
+        _say(err, "osiris-tui: interrupted" + (" (SIGTERM)" if stopped_by == signal.SIGTERM else ""))
+        return EXIT_TERMINATED if stopped_by == signal.SIGTERM else EXIT_INTERRUPTED
     if failed is not None:
-        err.write(f"osiris-tui: step '{failed}' failed: {session.status(failed).error}\n")
+        _say(err, f"osiris-tui: step '{failed}' failed: {session.status(failed).error}")
         return EXIT_STEP_FAILED
     return EXIT_OK
+
+
+def _say(err: TextIO, text: str) -> None:
+    try:
+        err.write(mask_text(text) + "\n")
+        err.flush()
+    except (OSError, ValueError):
+        pass

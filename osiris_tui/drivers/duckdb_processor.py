@@ -23,13 +23,18 @@ class DuckDBProcessor:
         frames = {k: v for k, v in (inputs or {}).items()
                   if isinstance(v, pd.DataFrame) and k.isidentifier()}
         self._con = con = duckdb.connect(":memory:")
+        unhook = ctx.on_cancel(con.interrupt) if hasattr(ctx, "on_cancel") else None  # stops a running query
         try:
             for name, df in frames.items():
                 con.register(name, df)
             df = con.execute(query).df()
         except duckdb.Error as exc:
+            if getattr(ctx, "cancelled", False):
+                ctx.check_cancelled()
             raise RuntimeError(f"DuckDB transformation failed: {exc}") from exc
         finally:
+            if unhook is not None:
+                unhook()
             self.close()
         seen: set[int] = set()
         rows_in = 0

@@ -5,6 +5,8 @@ Unlike Osiris, a `filesystem` connection's `base_dir` is honoured for relative p
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,6 +16,43 @@ from osiris_tui.drivers.base import require_input_df, resolve_path
 _NEWLINES = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
 # Values compiled cfgs carry that mean "pandas' default".
 _DEFAULTS: dict[str, Any] = {"skip_rows": 0, "skip_blank_lines": True, "compression": "infer", "parse_dates": False}
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+_READ_BUFFER = 1 << 20
+
+
+class _CancellableReader(io.RawIOBase):
+    """A file whose every read first checks the step's cancellation: pandas' parser reads through it in
+    blocks, so a cancel stops a 10M-row parse within one block."""
+
+    def __init__(self, path: Path, ctx: Any) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 (closed with this reader)
+        self._ctx = ctx
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._ctx.check_cancelled()
+        return self._file.readinto(buffer)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class _CancellableWriter(io.TextIOBase):
+    """A text file whose every write first checks the step's cancellation (pandas writes in chunks)."""
+
+    def __init__(self, handle: Any, ctx: Any) -> None:
+        self._handle = handle
+        self._ctx = ctx
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._ctx.check_cancelled()
+        return self._handle.write(text)
 
 
 class CsvExtractor:
@@ -38,9 +77,7 @@ class CsvExtractor:
             if config.get(key) is not None and config[key] != _DEFAULTS.get(key):
                 kwargs[arg] = config[key]
         try:
-            # pandas' C engine: what Osiris uses, and faster here than the pyarrow engine, whose
-            # parse_dates path is many times slower.
-            df = pd.DataFrame() if path.stat().st_size == 0 else pd.read_csv(path, **kwargs)
+            df = pd.DataFrame() if path.stat().st_size == 0 else _read(path, kwargs, ctx)
         except UnicodeDecodeError as exc:
             raise RuntimeError(f"CSV encoding error in {path}: {exc}") from exc
         except (pd.errors.ParserError, ValueError) as exc:
@@ -49,6 +86,15 @@ class CsvExtractor:
             df = df[list(config["columns"])]
         ctx.log_metric("rows_read", len(df), tags={"step": step_id})
         return {"df": df}
+
+
+def _read(path: Path, kwargs: dict[str, Any], ctx: Any) -> pd.DataFrame:
+    # pandas' C engine: what Osiris uses, and faster here than the pyarrow engine, whose parse_dates
+    # path is many times slower. A compressed file is read by path (pandas decompresses it itself).
+    if kwargs.get("compression") is not None or path.suffix.lower() in _COMPRESSED:
+        return pd.read_csv(path, **kwargs)
+    with io.BufferedReader(_CancellableReader(path, ctx), _READ_BUFFER) as reader:
+        return pd.read_csv(reader, **kwargs)
 
 
 class CsvWriter:
@@ -66,9 +112,11 @@ class CsvWriter:
         ordered = df[sorted(df.columns, key=str)]
         tmp = path.with_name(f".{path.name}.osiris-tui-tmp")
         try:
-            ordered.to_csv(tmp, sep=config.get("delimiter", ","), encoding=config.get("encoding", "utf-8"),
-                           header=bool(config.get("header", True)), index=False,
-                           lineterminator=_NEWLINES[newline])
+            with open(tmp, "w", encoding=config.get("encoding", "utf-8"), newline="") as handle:
+                ordered.to_csv(_CancellableWriter(handle, ctx), sep=config.get("delimiter", ","),
+                               header=bool(config.get("header", True)), index=False,
+                               lineterminator=_NEWLINES[newline])
+            ctx.check_cancelled()
             tmp.replace(path)  # the target is replaced whole or not at all
         finally:
             tmp.unlink(missing_ok=True)

@@ -8,6 +8,9 @@ secret as soon as the connection settings are read, so it is masked even inside 
 from __future__ import annotations
 
 import re
+import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -149,6 +152,38 @@ def connect(
         return pymysql.connect(**kwargs)
     except Exception as exc:
         raise wrap_error("connection", step_id, settings, exc) from None
+
+
+def stop_on_cancel(conn: Any, ctx: Any, step_id: str, settings: MySQLSettings) -> Callable[[], None]:
+    """Make a cancel break `conn` at once: its socket is shut (a blocked read returns) and the server is
+    told to `KILL` the connection (so a long query or load stops there too, and its transaction rolls
+    back). Returns the function that unregisters the hook; drivers call it when done with `conn`."""
+    on_cancel = getattr(ctx, "on_cancel", None)
+    if on_cancel is None:
+        return lambda: None
+    thread_id = conn.thread_id()
+
+    def kill() -> None:
+        try:
+            killer = connect(step_id, settings)
+            try:
+                with killer.cursor() as cur:
+                    cur.execute(f"KILL {int(thread_id)}")
+            finally:
+                close_quietly(killer)
+        except Exception:  # it may have ended already
+            pass
+
+    def hook() -> None:
+        sock = getattr(conn, "_sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        threading.Thread(target=kill, name="osiris-tui-mysql-kill", daemon=True).start()
+
+    return on_cancel(hook)
 
 
 def close_quietly(conn: Any) -> None:

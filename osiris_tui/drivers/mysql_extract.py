@@ -36,6 +36,7 @@ from osiris_tui.drivers.mysql_common import (
     quote_ident,
     quote_table,
     settings_from_config,
+    stop_on_cancel,
     wrap_error,
 )
 from osiris_tui.runtime.secrets import mask_exception
@@ -184,9 +185,11 @@ class MySQLExtractor:
 
         ctx.check_cancelled()
         self._conn = conn = connect(step_id, settings)
+        unhook = stop_on_cancel(conn, ctx, step_id, settings)
         try:
             table, columns = self._read(step_id, settings, conn, query, table_spec, engine, batch_size, ctx)
         finally:
+            unhook()
             self.close()
         df = arrow_to_frame(table, columns)
         ctx.log_metric("rows_read", len(df))

@@ -39,6 +39,7 @@ from osiris_tui.drivers.mysql_common import (
     quote_ident,
     quote_table,
     settings_from_config,
+    stop_on_cancel,
     wrap_error,
 )
 from osiris_tui.runtime.secrets import mask_text
@@ -229,6 +230,7 @@ class MySQLWriter:
         started = time.monotonic()
         ctx.check_cancelled()
         self._conn = conn = connect(step_id, settings, autocommit=False, local_infile=method != "insert")
+        unhook = stop_on_cancel(conn, ctx, step_id, settings)
         try:
             ctx.log_event("write.start", table=table, mode=mode, rows=len(df), batch_size=batch_size)
             job = _Job(self, step_id, settings, conn, table, df, keys, batch_size, method, ctx)
@@ -239,6 +241,7 @@ class MySQLWriter:
             ctx.log_event("write.error", table=table, error=mask_text(str(exc))[:1000])
             raise
         finally:
+            unhook()
             self.close()
         ctx.log_metric("rows_written", len(df))
         ctx.log_event(
@@ -377,11 +380,24 @@ class _Job:
             pass
 
     def _drop(self, table: str) -> None:
+        """Drop a staging table; through a fresh connection when this one is broken (a cancel, a cut)."""
+        sql = f"DROP TABLE IF EXISTS {quote_table(table)}"
         try:
             with self.conn.cursor() as cur:
-                cur.execute(f"DROP TABLE IF EXISTS {quote_table(table)}")
+                cur.execute(sql)
+            return
         except Exception:
             pass
+        try:
+            fresh = connect(self.step_id, self.settings)
+            try:
+                with fresh.cursor() as cur:
+                    cur.execute(sql)
+            finally:
+                close_quietly(fresh)
+        except Exception as exc:
+            self.ctx.log_event("write.warning", table=self.table,
+                               message=mask_text(f"could not drop the staging table {table}: {exc}"))
 
     # -- loading ---------------------------------------------------------------------------------------
     def _arrow_columns(self) -> dict[str, pa.Array] | None:

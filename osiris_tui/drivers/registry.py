@@ -29,7 +29,8 @@ BUILTIN_DRIVERS: dict[str, str] = {
 }
 
 
-def _import(target: str) -> Callable[[], Any]:
+def import_target(target: str) -> Callable[[], Any]:
+    """The object a `module:attr` path names."""
     module, _, attr = target.partition(":")
     obj: Any = importlib.import_module(module)
     for part in attr.split("."):
@@ -43,10 +44,15 @@ class DriverRegistry:
     def __init__(self) -> None:
         self._targets: dict[str, str | Callable[[], Any]] = {}
         self._origin: dict[str, str] = {}
+        self._isolated: dict[str, bool | None] = {}
 
-    def register(self, name: str, factory: str | Callable[[], Any], origin: str = "builtin") -> None:
+    def register(self, name: str, factory: str | Callable[[], Any], origin: str = "builtin",
+                 isolated: bool | None = False) -> None:
+        """`isolated`: run the driver's steps in a worker process; None decides by the driver's class
+        (isolated unless it sets `cancellable = True`), which is how plugins are registered."""
         self._targets[name] = factory
         self._origin[name] = origin
+        self._isolated[name] = isolated
 
     def names(self) -> list[str]:
         return sorted(self._targets)
@@ -57,7 +63,8 @@ class DriverRegistry:
     def origin(self, name: str) -> str:
         return self._origin.get(name, "")
 
-    def get(self, name: str) -> Any:
+    def factory(self, name: str) -> Callable[[], Any]:
+        """What makes the driver (imported on first use)."""
         try:
             target = self._targets[name]
         except KeyError:
@@ -65,14 +72,32 @@ class DriverRegistry:
                 f"Driver '{name}' not registered. Available drivers: {', '.join(self.names())}"
             ) from None
         if isinstance(target, str):
-            target = _import(target)
+            target = import_target(target)
             self._targets[name] = target
-        return target()
+        return target
+
+    def target(self, name: str) -> str | Callable[[], Any]:
+        """The factory as registered: an import path a worker process can import, or the object itself."""
+        return self._targets[name]
+
+    def isolated(self, name: str) -> bool:
+        """Whether steps of this driver run in a worker process, where a cancel can always stop them.
+
+        Built-in drivers stop cooperatively, in process. A plugin runs in the worker unless its class
+        sets `cancellable = True` (it checks `ctx.check_cancelled()` or registers `ctx.on_cancel` hooks).
+        """
+        choice = self._isolated.get(name, False)
+        if choice is not None:
+            return choice
+        return not getattr(self.factory(name), "cancellable", False)
+
+    def get(self, name: str) -> Any:
+        return self.factory(name)()
 
 
 def load_plugins(registry: DriverRegistry) -> None:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        registry.register(ep.name, ep.value, origin=f"plugin {ep.dist.name if ep.dist else ep.value}")
+        registry.register(ep.name, ep.value, origin=f"plugin {ep.dist.name if ep.dist else ep.value}", isolated=None)
 
 
 def default_registry() -> DriverRegistry:

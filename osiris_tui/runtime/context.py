@@ -8,7 +8,6 @@ written or handed to a subscriber, and every metric a step emits carries its `st
 from __future__ import annotations
 
 import json
-import logging
 import secrets as _random
 import threading
 from collections.abc import Callable
@@ -16,43 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from osiris_tui.drivers.base import StepCancelled
+from osiris_tui.runtime.cancel import Cancellation
+from osiris_tui.runtime.records import EventRecord, MetricRecord, RecordStream
 from osiris_tui.runtime.secrets import mask_value
 
-Record = dict[str, Any]
-Subscriber = Callable[[Record], None]
+Line = dict[str, Any]
 # Event fields that name things rather than hold credentials (Osiris's redactor never masks a bare `key`).
 PLAIN_EVENT_KEYS = frozenset({"key"})
-
-
-class Subscribers:
-    """A thread-safe list of callbacks. A callback that raises is logged and skipped: an observer must
-    never break the driver or the run that produced the record."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Subscriber] = []
-        self._lock = threading.Lock()
-
-    def add(self, callback: Subscriber) -> Callable[[], None]:
-        """Register `callback`; returns the function that unregisters it."""
-        with self._lock:
-            self._callbacks.append(callback)
-
-        def remove() -> None:
-            with self._lock:
-                if callback in self._callbacks:
-                    self._callbacks.remove(callback)
-
-        return remove
-
-    def publish(self, record: Record) -> None:
-        with self._lock:
-            callbacks = list(self._callbacks)
-        for callback in callbacks:
-            try:
-                callback(record)
-            except Exception:
-                logging.getLogger(__name__).exception("subscriber failed")
 
 
 def utc_now() -> str:
@@ -75,64 +44,90 @@ def _json_default(value: Any) -> Any:
 
 
 class ExecutionContext:
-    """One run's context: identity, run directory, and the event/metric log.
+    """One run's context: identity, run directory, the event/metric log and the stop signal.
 
-    Records are `kind`-tagged for subscribers (`{"kind": "event"|"metric", ...}`); the stored and
-    written lines have no `kind`.
+    `events` and `metrics` hold the lines as written (Osiris's shapes); subscribers of `stream` get the
+    same lines as typed, numbered records. `cancel_event` is the running step's `Cancellation`:
+    `for_step` starts a new one, already cancelled once `stop()` was called.
     """
 
-    def __init__(self, run_dir: Path, session_id: str | None = None, *, base_dir: Path | None = None) -> None:
+    def __init__(self, run_dir: Path, session_id: str | None = None, *, base_dir: Path | None = None,
+                 stream: RecordStream | None = None) -> None:
         self.session_id = session_id or run_dir.name
         self.run_dir = run_dir
         self.artifacts_dir = run_dir / "artifacts"
         self.base_dir = base_dir or Path.cwd()
-        self.events: list[Record] = []
-        self.metrics: list[Record] = []
-        self.subscribers = Subscribers()
+        self.events: list[Line] = []
+        self.metrics: list[Line] = []
+        self.stream = stream or RecordStream()
         self._lock = threading.RLock()
         self._files: dict[str, IO[str]] = {}
-        self.cancel_event = threading.Event()
+        self.cancel_event = Cancellation()
+        self.stop_reason: str | None = None
         run_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts_dir.mkdir(exist_ok=True)
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Call `callback(record)` for every event and metric from now on; returns an unsubscribe function."""
-        return self.subscribers.add(callback)
+    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Call `callback(record)` for every record from now on; returns an unsubscribe function."""
+        return self.stream.subscribe(callback)
+
+    # -- stopping ----------------------------------------------------------------------------------
+    def stop(self, reason: str = "interrupted") -> None:
+        """Cancel the running step and every step started after this."""
+        with self._lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+            current = self.cancel_event
+        current.cancel(reason)
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_reason is not None
 
     # -- logging -----------------------------------------------------------------------------------
-    def log_event(self, name: str, **fields: Any) -> Record:
+    def log_event(self, name: str, **fields: Any) -> Line:
         masked = mask_value(fields, plain_keys=PLAIN_EVENT_KEYS)
-        record = {"ts": utc_now(), "session": self.session_id, "event": name, **masked}
-        self._emit("events", self.events, record)
-        return record
+        line = {"ts": utc_now(), "session": self.session_id, "event": name, **masked}
+        self.stream.emit(lambda seq: EventRecord(seq, name, line), lambda _: self._write("events", self.events, line))
+        return line
 
-    def log_metric(self, name: str, value: Any, **extra: Any) -> Record:
-        record = {"ts": utc_now(), "session": self.session_id, "metric": name, "value": value}
-        record.update(mask_value(extra))
-        self._emit("metrics", self.metrics, record)
-        return record
+    def log_metric(self, name: str, value: Any, **extra: Any) -> Line:
+        line = {"ts": utc_now(), "session": self.session_id, "metric": name, "value": value}
+        line.update(mask_value(extra))
+        self.stream.emit(lambda seq: MetricRecord(seq, name, value, line),
+                         lambda _: self._write("metrics", self.metrics, line))
+        return line
 
-    def _emit(self, stream: str, store: list[Record], record: Record) -> None:
-        line = json.dumps(record, default=_json_default, ensure_ascii=False)
+    def _write(self, stream: str, store: list[Line], line: Line) -> None:
+        text = json.dumps(line, default=_json_default, ensure_ascii=False)
         with self._lock:
-            store.append(record)
+            store.append(line)
             fh = self._files.get(stream)
             if fh is None:
                 # Kept open for the run (closed in close()): one open per line would dominate a flood.
                 fh = self._files[stream] = open(self.run_dir / f"{stream}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-            fh.write(line + "\n")
+            fh.write(text + "\n")
             fh.flush()
-        self.subscribers.publish({"kind": stream[:-1], **record})
 
     def for_step(self, step_id: str) -> StepRunContext:
         output_dir = self.artifacts_dir / step_id
         output_dir.mkdir(parents=True, exist_ok=True)
-        return StepRunContext(self, step_id, output_dir)
+        with self._lock:
+            self.cancel_event = cancellation = Cancellation()
+            if self.stop_reason is not None:
+                cancellation.cancel(self.stop_reason)
+        return StepRunContext(self, step_id, output_dir, cancellation)
 
     def write_json(self, relative: str, data: Any) -> Path:
+        """Write a JSON file under the run directory whole or not at all (a reader never sees half of it)."""
         path = self.run_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
 
     def close(self) -> None:
@@ -143,28 +138,45 @@ class ExecutionContext:
 
 
 class StepRunContext:
-    """The `ctx` a driver receives: Osiris's `output_dir` + `log_metric`, plus `log_event` and cancellation."""
+    """The `ctx` a driver receives: Osiris's `output_dir` + `log_metric`, plus `log_event` and cancellation.
 
-    def __init__(self, parent: ExecutionContext, step_id: str, output_dir: Path) -> None:
+    Once the step has ended (`detach()`: it finished, failed or was abandoned after a cancel), what the
+    driver still logs is dropped, so a driver left running in the background cannot add to the run.
+    """
+
+    def __init__(self, parent: ExecutionContext, step_id: str, output_dir: Path,
+                 cancellation: Cancellation | None = None) -> None:
         self.parent = parent
         self.step_id = step_id
         self.output_dir = output_dir
         self.artifacts_dir = output_dir  # the name E2B's context uses
         self.base_dir = parent.base_dir
         self.session_id = parent.session_id
+        self.cancellation = cancellation or parent.cancel_event
+        self.detached = False
+
+    def detach(self) -> None:
+        self.detached = True
 
     def log_metric(self, name: str, value: Any, **extra: Any) -> None:
+        if self.detached:
+            return
         extra.setdefault("step_id", self.step_id)
         self.parent.log_metric(name, value, **extra)
 
     def log_event(self, name: str, **fields: Any) -> None:
+        if self.detached:
+            return
         fields.setdefault("step_id", self.step_id)
         self.parent.log_event(name, **fields)
 
     def check_cancelled(self) -> None:
-        if self.parent.cancel_event.is_set():
-            raise StepCancelled(f"step '{self.step_id}' interrupted")
+        self.cancellation.check(f"step '{self.step_id}'")
+
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call `hook` (from the cancelling thread) when the step is cancelled; returns the unregister function."""
+        return self.cancellation.on_cancel(hook)
 
     @property
     def cancelled(self) -> bool:
-        return self.parent.cancel_event.is_set()
+        return self.cancellation.is_set()

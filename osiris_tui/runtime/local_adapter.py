@@ -25,8 +25,10 @@ from osiris_tui.manifest.model import Pipeline, Step, safe_id
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun, StepResult
 from osiris_tui.runtime.cache import DataFrameCache
 from osiris_tui.runtime.connections import OPTIONAL_FAMILIES, Connections, ResolvedConnection
-from osiris_tui.runtime.context import ExecutionContext
+from osiris_tui.runtime.context import ExecutionContext, StepRunContext
+from osiris_tui.runtime.executor import run_cancellable
 from osiris_tui.runtime.secrets import ARTIFACT_MASK, mask_text, mask_value
+from osiris_tui.runtime.worker import ProcessWorker, WorkerStepError
 
 STRIPPED_KEYS = ("component", "connection")
 
@@ -63,6 +65,7 @@ class LocalAdapter(ExecutionAdapter):
     def __init__(self, registry: DriverRegistry | None = None, connections: Connections | None = None) -> None:
         self.registry = registry or default_registry()
         self.connections = connections
+        self.worker = ProcessWorker()
 
     # -- prepare -----------------------------------------------------------------------------------
     def prepare(self, manifest: Pipeline | str | Path, context: ExecutionContext) -> PreparedRun:
@@ -108,7 +111,7 @@ class LocalAdapter(ExecutionAdapter):
         try:
             return all(self.run_step(prepared, context, step.id).ok for step in prepared.plan)
         except KeyboardInterrupt:
-            context.cancel_event.set()
+            context.stop()
             context.log_event("execution_interrupted")
             raise
         finally:
@@ -117,14 +120,19 @@ class LocalAdapter(ExecutionAdapter):
     def run_step(
         self, prepared: PreparedRun, context: ExecutionContext, step_id: str, step: Step | None = None
     ) -> StepResult:
-        """Run one step on the cached outputs of its upstream steps. Never raises for a step failure."""
+        """Run one step on the cached outputs of its upstream steps. Never raises for a step failure.
+
+        The driver runs where a cancel stops it (`executor.run_cancellable`, or the worker process for
+        drivers that cannot promise to stop); a cancelled step ends as a `step_error` with
+        `cancelled: true`.
+        """
         step = step or prepared.pipeline.step(step_id)
         ctx = context.for_step(step.id)
         context.log_event("step_start", step_id=step.id, driver=step.driver)
         context.log_event("artifacts_dir_created", step_id=step.id, path=str(ctx.output_dir))
         started = time.perf_counter()
-        driver: Any = None
         try:
+            ctx.check_cancelled()
             config = dict(step.config)
             removed = [k for k in STRIPPED_KEYS if k in config]
             for key in removed:
@@ -141,21 +149,13 @@ class LocalAdapter(ExecutionAdapter):
             inputs, resolved = driver_inputs(step, prepared.results)
             for record in resolved:
                 context.log_event("inputs_resolved", step_id=step.id, **record)
-            driver = self.registry.get(step.driver)
-            result = driver.run(step_id=step.id, config=config, inputs=inputs, ctx=ctx) or {}
+            result = self._call_driver(step, config, inputs, ctx) or {}
             if not isinstance(result, dict):
                 raise TypeError(f"driver returned {type(result).__name__}, expected a dict")
-        except BaseException as exc:  # a step failure must never take the debugger down
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                raise
+        except Exception as exc:  # a step failure must never take the debugger down
+            ctx.detach()
             return self._failed(prepared, context, step, exc, time.perf_counter() - started)
-        finally:
-            close = getattr(driver, "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception as exc:  # cleanup must not mask the step's outcome
-                    context.log_event("driver_close_failed", step_id=step.id, error=mask_text(str(exc)))
+        ctx.detach()
         duration = time.perf_counter() - started
         prepared.results[step.id] = result
         rows = None
@@ -172,6 +172,26 @@ class LocalAdapter(ExecutionAdapter):
         outcome = StepResult(step.id, True, duration, rows, produced_df="df" in result)
         prepared.metadata["step_results"][step.id] = outcome
         return outcome
+
+    def _call_driver(self, step: Step, config: dict[str, Any], inputs: dict[str, Any] | None,
+                     ctx: StepRunContext) -> Any:
+        if self.registry.isolated(step.driver):
+            return self.worker.run_step(self.registry.target(step.driver), step_id=step.id, config=config,
+                                        inputs=inputs, ctx=ctx)
+        driver = self.registry.get(step.driver)
+
+        def call() -> Any:
+            try:
+                return driver.run(step_id=step.id, config=config, inputs=inputs, ctx=ctx)
+            finally:
+                close = getattr(driver, "close", None)
+                if callable(close):
+                    try:
+                        close()
+                    except Exception as exc:  # cleanup must not mask the step's outcome
+                        ctx.log_event("driver_close_failed", error=mask_text(str(exc)))
+
+        return run_cancellable(call, ctx, name=f"step '{step.id}'")
 
     def _connection_for(
         self, step: Step, prepared: PreparedRun, context: ExecutionContext
@@ -206,19 +226,22 @@ class LocalAdapter(ExecutionAdapter):
         self, prepared: PreparedRun, context: ExecutionContext, step: Step, exc: BaseException, duration: float
     ) -> StepResult:
         cancelled = isinstance(exc, StepCancelled)
+        type_name = exc.type_name if isinstance(exc, WorkerStepError) else type(exc).__name__
         if isinstance(exc, InputError):
             message = exc.render()
         elif cancelled:
-            message = "interrupted"
-        elif isinstance(exc, ValueError):
+            message = mask_text(str(exc) or "cancelled")
+        elif isinstance(exc, ValueError) or type_name == "ValueError":
             message = mask_text(f"Driver error: {exc}")
         else:
             message = mask_text(f"Execution failed: {exc}")
-        tb = mask_text("".join(traceback.format_exception(exc)))
+        text = exc.remote_traceback if isinstance(exc, WorkerStepError) else "".join(traceback.format_exception(exc))
+        tb = mask_text(text)
         prepared.results.pop(step.id, None)
         prepared.cache.evict(step.id)
+        fields: dict[str, Any] = {"cancelled": True} if cancelled else {}
         context.log_event("step_error", step_id=step.id, driver=step.driver, duration=round(duration, 4),
-                          error=message, error_type=type(exc).__name__, traceback=tb)
+                          error=message, error_type=type_name, traceback=tb, **fields)
         outcome = StepResult(step.id, False, duration, None, message, tb, cancelled)
         prepared.metadata["step_results"][step.id] = outcome
         return outcome
@@ -232,8 +255,10 @@ class LocalAdapter(ExecutionAdapter):
         # Rows that reached a target: what the sink steps (those returning no DataFrame) wrote.
         total_rows = sum(r.rows or 0 for r in completed if not r.produced_df)
         duration = time.time() - prepared.metadata["started"]
-        if failed:
-            status = "interrupted" if any(r.cancelled for r in failed) else "failed"
+        if context.stopped or any(r.cancelled for r in failed):
+            status = "interrupted"
+        elif failed:
+            status = "failed"
         elif len(completed) == len(prepared.plan):
             status = "success"
         else:
@@ -258,6 +283,7 @@ class LocalAdapter(ExecutionAdapter):
         return summary
 
     def cleanup(self, prepared: PreparedRun) -> None:
-        """Remove working files (the cache's spill files live there)."""
+        """Stop the worker process and remove working files (the cache's spill files live there)."""
+        self.worker.close()
         prepared.cache.clear()
         shutil.rmtree(prepared.working_dir, ignore_errors=True)

@@ -8,11 +8,20 @@ a stream of records: the run's events and metrics (`kind` "event"/"metric") and 
 The next step to run is always the first step, in run order, that is neither done nor skipped. A
 failed step stays next: re-running it (or continuing) tries it again. Re-running a done step marks its
 downstream steps pending again, so continuing recomputes them.
+
+Stopping: `cancel_step()` stops the running step (the run pauses before it); `interrupt()` (Ctrl+C,
+SIGTERM, quitting while a step runs) stops it and ends the run: the step's `step_error`
+(`cancelled: true`), then `execution_interrupted`, then `run_end`, and status.json says
+`interrupted`. Either takes effect within about a second, whatever the driver is doing
+(`runtime/executor.py`, `runtime/worker.py`).
+
+Locks: `_lock` guards the session's state; records are emitted only while it is NOT held (their
+content is read under it, inside the record stream's lock), so a subscriber can never deadlock
+against a command.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import queue
 import threading
@@ -30,32 +39,20 @@ from osiris_tui.manifest.model import Pipeline, Step
 from osiris_tui.runtime.adapter import PreparedRun
 from osiris_tui.runtime.breakpoints import BreakpointStore
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
-from osiris_tui.runtime.context import ExecutionContext, Record, Subscribers, new_run_id
+from osiris_tui.runtime.context import ExecutionContext, new_run_id
+from osiris_tui.runtime.executor import ABANDON_AFTER
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
+from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
 from osiris_tui.runtime.secrets import mask_exception, mask_value
+from osiris_tui.runtime.worker import KILL_AFTER
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RUNS_DIR = Path(".osiris-tui") / "runs"
 
 
-class StepState(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    PAUSED = "paused"  # the run is paused before this step
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-class RunState(enum.StrEnum):
-    READY = "ready"  # paused before the first step
-    RUNNING = "running"
-    PAUSED = "paused"
-    FAILED = "failed"  # paused at a failed step
-    FINISHED = "finished"
-    INTERRUPTED = "interrupted"
-    CLOSED = "closed"
+# How long stopping may wait for the running step to end: what the executor allows it, plus margin.
+STOP_WAIT = max(ABANDON_AFTER, KILL_AFTER) + 1.0
 
 
 @dataclass(frozen=True)
@@ -104,11 +101,14 @@ class DebugSession:
             self._breakpoints |= breakpoint_store.load(pipeline.path) & set(pipeline.step_ids)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._subscribers = Subscribers()
+        self.stream = RecordStream()
         self._commands: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._pending = 0  # commands queued or running: `idle` is `_pending == 0`
         self._goal: tuple[str, Any] | None = None
         self._pause_requested = False
         self._busy = False
+        self._stopping = False
+        self._finished = False
         self._thread: threading.Thread | None = None
         self.adapter = LocalAdapter(self.registry, self.connections)
         self.run_state = RunState.READY
@@ -121,8 +121,8 @@ class DebugSession:
         if self._fixed_run_dir is not None and run_dir.exists():
             for name in ("events.jsonl", "metrics.jsonl", "status.json"):
                 (run_dir / name).unlink(missing_ok=True)
-        self.context = ExecutionContext(run_dir, base_dir=self.pipeline.base_dir)
-        self.context.subscribe(self._forward)
+        self.stream.new_run()
+        self.context = ExecutionContext(run_dir, base_dir=self.pipeline.base_dir, stream=self.stream)
         self.prepared: PreparedRun = self.adapter.prepare(self.pipeline, self.context)
         self.context.log_event("run_start", pipeline_id=self.pipeline.name, manifest_path=str(self.pipeline.path),
                                run_id=self.context.session_id, steps=len(self.pipeline.steps))
@@ -132,7 +132,11 @@ class DebugSession:
             for s in self.pipeline.steps:
                 if s.id not in keep:
                     self._status[s.id] = StepStatus(s.id, StepState.SKIPPED)
+            self.prepared.plan = [s for s in self.prepared.plan if s.id in keep]
         self.summary = None
+        self._finished = False
+        if any(self.registry.isolated(s.driver) for s in self.prepared.plan):
+            threading.Thread(target=self.adapter.worker.start, daemon=True).start()  # warm it up meanwhile
 
     def _closure(self, targets: set[str]) -> set[str]:
         keep = set(targets)
@@ -142,54 +146,88 @@ class DebugSession:
         return keep
 
     def start(self) -> DebugSession:
-        if self._thread is None:
+        with self._lock:
+            if self._thread is not None:
+                return self
             self._thread = threading.Thread(target=self._worker, name="osiris-tui-session", daemon=True)
             self._thread.start()
-            self._set_paused_marker()
+        self._set_paused_marker()
         return self
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop after the running step (drivers that check cancellation stop at once) and clean up."""
+    def close(self, timeout: float = STOP_WAIT) -> None:
+        """End the session: a running step is cancelled (the run ends interrupted), then clean up."""
         with self._lock:
             if self.run_state is RunState.CLOSED:
                 return
-            self._pause_requested = True
-            self.context.cancel_event.set()
-        self._commands.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
+            running = self._busy
+        if running:
+            self.interrupt(timeout=timeout)
+        self._stop_worker(timeout)
+        self._finish_run()
         with self._lock:
-            if self.summary is None:
-                self._finish_run()
             self.adapter.cleanup(self.prepared)
             self.context.close()
             self.run_state = RunState.CLOSED
             self._changed.notify_all()
+        self._notify_state()
 
-    def interrupt(self) -> None:
-        """Ctrl+C: cancel the running step, log `execution_interrupted`, stop."""
+    def interrupt(self, reason: str = "interrupted", timeout: float = STOP_WAIT) -> None:
+        """Ctrl+C, SIGTERM or quitting mid-step: cancel the running step and end the run as interrupted.
+
+        Returns once the run has ended (status.json written), within about a second of the call.
+        """
         with self._lock:
-            self.context.cancel_event.set()
-            self._pause_requested = True
+            if self._stopping or self.run_state is RunState.CLOSED:
+                return
+            self._stopping = True
             self._goal = None
-        self.context.log_event("execution_interrupted")
-        self._set_run_state(RunState.INTERRUPTED)
+            self._pause_requested = True
+        self.context.stop(reason)
+        self._stop_worker(timeout)
+        with self._lock:
+            finished = self._finished  # it ended on its own just before the stop
+        if not finished:
+            self.context.log_event("execution_interrupted", reason=reason)
+            self._set_run_state(RunState.INTERRUPTED)
+            self._finish_run()
+
+    def cancel_step(self) -> bool:
+        """Cancel the running step; the run pauses before it. False when no step is running."""
+        with self._lock:
+            if self.running_step_id() is None:
+                return False
+            self._goal = None
+            self._pause_requested = True
+            cancellation = self.context.cancel_event
+        cancellation.cancel("cancelled")
+        return True
+
+    def _stop_worker(self, timeout: float) -> None:
+        """Let the worker thread end after its current command (which a stop makes short)."""
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._commands.put(None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     # -- subscribers ---------------------------------------------------------------------------------
-    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
-        """Receive every event, metric and state change (called from the thread that produced it)."""
-        return self._subscribers.add(callback)
+    def subscribe(self, callback: Callable[[Record], None], *, replay: bool = False) -> Callable[[], None]:
+        """Receive every event, metric and state change, in order, from the thread that produced it.
 
-    def _forward(self, record: Record) -> None:
-        self._subscribers.publish(record)
+        With `replay`, this run's records so far come first (no gap, no duplicate). The callback must be
+        quick and must not wait on another thread.
+        """
+        return self.stream.subscribe(callback, replay=replay)
 
     def _notify_state(self, step_id: str | None = None) -> None:
-        with self._lock:
-            self._changed.notify_all()
-            record: Record = {"kind": "state", "run_state": str(self.run_state), "step_id": step_id}
-            if step_id is not None:
-                record["state"] = str(self._status[step_id].state)
-        self._forward(record)
+        def make(seq: int) -> StateChange:
+            with self._lock:
+                self._changed.notify_all()
+                state = self._status[step_id].state if step_id is not None and step_id in self._status else None
+                return StateChange(seq, self.run_state, step_id, state)
+
+        self.stream.emit(make)
 
     # -- breakpoints ---------------------------------------------------------------------------------
     @property
@@ -198,29 +236,28 @@ class DebugSession:
             return set(self._breakpoints)
 
     def set_breakpoint(self, step_id: str) -> None:
-        self.pipeline.step(step_id)
-        with self._lock:
-            self._breakpoints.add(step_id)
-        self._breakpoints_changed(step_id)
+        self._set_breakpoint(step_id, True)
 
     def clear_breakpoint(self, step_id: str) -> None:
-        with self._lock:
-            self._breakpoints.discard(step_id)
-        self._breakpoints_changed(step_id)
+        self._set_breakpoint(step_id, False)
 
-    def _breakpoints_changed(self, step_id: str) -> None:
+    def toggle_breakpoint(self, step_id: str) -> bool:
+        """Returns True when the step now has a breakpoint (checked and changed in one locked step)."""
+        return self._set_breakpoint(step_id, None)
+
+    def _set_breakpoint(self, step_id: str, on: bool | None) -> bool:
+        self.pipeline.step(step_id)
+        with self._lock:
+            if on is None:
+                on = step_id not in self._breakpoints
+            (self._breakpoints.add if on else self._breakpoints.discard)(step_id)
+            current = set(self._breakpoints)
         if self._breakpoint_store is not None:
             try:
-                self._breakpoint_store.save(self.pipeline.path, self.breakpoints)
+                self._breakpoint_store.save(self.pipeline.path, current)
             except OSError as exc:  # not being able to remember them must not stop debugging
                 self.context.log_event("breakpoints_not_saved", error=mask_exception(exc))
         self._notify_state(step_id)
-
-    def toggle_breakpoint(self, step_id: str) -> bool:
-        """Returns True when the step now has a breakpoint."""
-        with self._lock:
-            on = step_id not in self._breakpoints
-        (self.set_breakpoint if on else self.clear_breakpoint)(step_id)
         return on
 
     # -- commands (non-blocking) ---------------------------------------------------------------------
@@ -254,19 +291,23 @@ class DebugSession:
         self._command("rerun", step_id)
 
     def restart(self) -> None:
-        """A fresh run: clear every output and state, keep the breakpoints."""
+        """A fresh run: cancel a running step, clear every output and state, keep the breakpoints."""
         with self._lock:
-            if self._busy:
+            cancellation = self.context.cancel_event if self._busy else None
+            if cancellation is not None:
                 self._pause_requested = True
-                self.context.cancel_event.set()
+                self._goal = None
+        if cancellation is not None:
+            cancellation.cancel("cancelled by a restart")
         self._command("restart")
 
     def _command(self, name: str, arg: Any = None) -> None:
-        if self.run_state is RunState.CLOSED:
-            return
-        if self._thread is None:
-            self.start()
-        self._commands.put((name, arg))
+        with self._lock:
+            if self.run_state is RunState.CLOSED or self._stopping:
+                return
+            self._pending += 1
+            self._commands.put((name, arg))
+        self.start()
 
     # -- observation ---------------------------------------------------------------------------------
     @property
@@ -276,8 +317,9 @@ class DebugSession:
 
     @property
     def idle(self) -> bool:
-        """No command is running or waiting."""
-        return not self._busy and self._commands.empty()
+        """No command is running or waiting (a command taken off the queue counts until it has ended)."""
+        with self._lock:
+            return self._pending == 0
 
     def statuses(self) -> list[StepStatus]:
         with self._lock:
@@ -338,11 +380,11 @@ class DebugSession:
             return exc
 
     @property
-    def events(self) -> list[Record]:
+    def events(self) -> list[dict[str, Any]]:
         return self.context.events
 
     @property
-    def metrics(self) -> list[Record]:
+    def metrics(self) -> list[dict[str, Any]]:
         return self.context.metrics
 
     def wait_until(self, predicate: Callable[[DebugSession], bool], timeout: float = 30.0) -> bool:
@@ -368,25 +410,33 @@ class DebugSession:
                 return
             name, arg = command
             with self._lock:
-                self._busy = True
+                skip = self._stopping
+                self._busy = not skip
                 self._pause_requested = False
             try:
-                if name == "restart":
+                if skip:
+                    pass
+                elif name == "restart":
                     self._do_restart()
                 elif name == "rerun":
                     self._do_rerun(arg)
                 else:
-                    self._goal = (name, arg)
+                    with self._lock:
+                        self._goal = (name, arg)
                     self._run_loop()
-            except Exception as exc:  # keep the worker alive whatever happens; the app must not hang
+            except BaseException as exc:  # keep the worker alive whatever happens; the app must not hang
                 logger.exception("session command %s failed", name)
                 self.context.log_event("session_error", command=name, error=mask_exception(exc))
-                self._set_run_state(RunState.PAUSED)
+                with self._lock:
+                    for sid, st in self._status.items():
+                        if st.state is StepState.RUNNING:
+                            self._status[sid] = replace(st, state=StepState.FAILED, error=mask_exception(exc))
+                    self.run_state = RunState.FAILED
             finally:
                 with self._lock:
                     self._busy = False
                     self._goal = None
-                    self._changed.notify_all()
+                    self._pending -= 1
                 self._notify_state()
 
     def _run_loop(self) -> None:
@@ -395,29 +445,32 @@ class DebugSession:
             with self._lock:
                 goal = self._goal
                 next_id = self.next_step_id()
-                if goal is None or self.run_state in (RunState.INTERRUPTED, RunState.CLOSED):
+                if goal is None or self._stopping or self.run_state in (RunState.INTERRUPTED, RunState.CLOSED):
                     return
-                if next_id is None:
-                    self._finish_run()
-                    return
-                stop = (goal[0] == "run_to" and goal[1] == next_id) or (
-                    goal[0] == "continue" and not first and next_id in self._breakpoints
-                )
-                if stop or self._pause_requested:
-                    self._pause_before(next_id)
-                    return
+                finish = next_id is None
+                stop = not finish and ((goal[0] == "run_to" and goal[1] == next_id) or (
+                    goal[0] == "continue" and not first and next_id in self._breakpoints))
+                pause = not finish and (stop or self._pause_requested)
+            if finish:
+                self._finish_run()
+                return
+            if pause:
+                self._pause_before(next_id)
+                return
             first = False
+            assert next_id is not None
             ok = self._run_one(self.pipeline.step(next_id))
             if not ok:
                 return
             with self._lock:
-                if self._goal is not None and self._goal[0] == "step":
-                    after = self.next_step_id()
-                    if after is None:
-                        self._finish_run()
-                    else:
-                        self._pause_before(after)
-                    return
+                stepping = self._goal is not None and self._goal[0] == "step"
+                after = self.next_step_id()
+            if stepping:
+                if after is None:
+                    self._finish_run()
+                else:
+                    self._pause_before(after)
+                return
 
     def _run_one(self, step: Step, *, reload: bool = False) -> bool:
         """Run a single step; on failure the run pauses at it. Returns True on success."""
@@ -439,7 +492,7 @@ class DebugSession:
         if not result.ok:
             if result.cancelled:
                 with self._lock:
-                    self._status[step.id] = replace(previous, state=StepState.PENDING, started_at=None)
+                    self._status[step.id] = replace(previous, state=StepState.PAUSED, started_at=None)
                     if self.run_state is not RunState.INTERRUPTED:
                         self.run_state = RunState.PAUSED
                 self._notify_state(step.id)
@@ -479,9 +532,10 @@ class DebugSession:
         return step
 
     def _pause_before(self, step_id: str) -> None:
-        self._status[step_id] = replace(self._status[step_id], state=StepState.PAUSED)
-        if self.run_state is not RunState.FAILED:
-            self.run_state = RunState.PAUSED
+        with self._lock:
+            self._status[step_id] = replace(self._status[step_id], state=StepState.PAUSED)
+            if self.run_state not in (RunState.FAILED, RunState.INTERRUPTED):
+                self.run_state = RunState.PAUSED
         self._notify_state(step_id)
 
     def _set_paused_marker(self) -> None:
@@ -492,9 +546,15 @@ class DebugSession:
         self._notify_state(next_id)
 
     def _finish_run(self) -> None:
+        """Collect the run once (status.json, `cleanup_complete`, `run_end`), outside the session lock."""
         with self._lock:
-            self.summary = self.adapter.collect(self.prepared, self.context)
-            if self.run_state not in (RunState.INTERRUPTED, RunState.FAILED):
+            if self._finished:
+                return
+            self._finished = True
+        summary = self.adapter.collect(self.prepared, self.context)
+        with self._lock:
+            self.summary = summary
+            if self.run_state not in (RunState.INTERRUPTED, RunState.FAILED, RunState.CLOSED):
                 self.run_state = RunState.FINISHED
         self._notify_state()
 
@@ -503,11 +563,11 @@ class DebugSession:
         with self._lock:
             missing = [u for u in step.upstream
                        if self._status[u].state is not StepState.DONE]
-            if missing:
-                self.context.log_event("rerun_refused", step_id=step_id,
-                                       reason=f"upstream steps have not run: {', '.join(missing)}")
-                return
             was_done = self._status[step_id].state is StepState.DONE
+        if missing:
+            self.context.log_event("rerun_refused", step_id=step_id,
+                                   reason=f"upstream steps have not run: {', '.join(missing)}")
+            return
         ok = self._run_one(step, reload=True)
         if ok:
             with self._lock:
@@ -518,13 +578,15 @@ class DebugSession:
                             self.prepared.cache.evict(sid)
                             self.prepared.results.pop(sid, None)
                 next_id = self.next_step_id()
-                if next_id is None:
-                    self._finish_run()
-                else:
+                if next_id is not None:
                     self.run_state = RunState.PAUSED
-                    self._pause_before(next_id)
+            if next_id is None:
+                self._finish_run()
+            else:
+                self._pause_before(next_id)
 
     def _do_restart(self) -> None:
+        self._finish_run()  # the run being replaced ends properly (status.json, run_end)
         with self._lock:
             self.adapter.cleanup(self.prepared)
             self.context.close()
@@ -532,10 +594,17 @@ class DebugSession:
                 try:
                     self.pipeline = self._reload()
                 except InputError as exc:
-                    self.context.log_event("restart_failed", error=exc.render())
-                    return
-            self.run_state = RunState.READY
-            self._new_run()
+                    failed_reload: InputError | None = exc
+                else:
+                    failed_reload = None
+            else:
+                failed_reload = None
+            if failed_reload is None:
+                self.run_state = RunState.READY
+                self._new_run()
+        if failed_reload is not None:
+            self.context.log_event("restart_failed", error=failed_reload.render())
+            return
         self.context.log_event("run_restarted", run_id=self.context.session_id)
         self._set_paused_marker()
 

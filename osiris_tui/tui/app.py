@@ -1,9 +1,11 @@
 """DebuggerApp: the step list on the left, the selected step's tabs on the right.
 
-Threading: the session calls our subscriber from its worker thread. The subscriber only appends the
-record to a buffer under a lock; a 10 Hz timer on the UI thread drains the buffer, hands event and
-metric records to the event log in one batch, and re-renders what changed. A flood of records
-therefore costs one batch per tick, and nothing the session does can block a key press.
+Threading: the session calls our subscriber from the thread that emitted a record. The subscriber
+only appends the record to a buffer under a lock and posts a `SessionUpdated` message, which
+coalesces with one already pending; on the UI thread the handler drains the buffer, applies state
+changes, hands event and metric records to the event log in chunks under a time budget, and
+re-renders what changed. A flood of records therefore costs a few batches, and nothing the session
+does can block a key press. A timer runs only to animate a running step (spinner, elapsed time).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Header, Static
 
+from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, StateChange
 from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepStatus
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.commands import KEYS, DebuggerCommands, bindings
-from osiris_tui.tui.messages import StepHighlighted
-from osiris_tui.tui.screens.confirm_quit import ConfirmQuit
+from osiris_tui.tui.messages import SessionUpdated, StepHighlighted
+from osiris_tui.tui.screens.confirm_stop import ConfirmQuit, ConfirmRestart
 from osiris_tui.tui.screens.help import HelpScreen
 from osiris_tui.tui.widgets.config_view import ConfigView
 from osiris_tui.tui.widgets.connection_view import ConnectionView
@@ -98,6 +101,7 @@ class DebuggerApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings()
     COMMANDS = App.COMMANDS | {DebuggerCommands}
     TICK_SECONDS = 0.1
+    MIN_DRAIN_SECONDS = 0.02  # records are applied at most this often (a state change waits no longer)
     LOG_CHUNK = 500  # records handed to the event log at a time
     LOG_BUDGET_SECONDS = 0.03  # per tick, so a flood never holds the UI thread for long
 
@@ -105,9 +109,12 @@ class DebuggerApp(App[None]):
         super().__init__()
         self.session = session
         self._run_on_mount = run
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[Record] = []
         self._buffer_lock = threading.Lock()
-        self._log_backlog: deque[dict[str, Any]] = deque()
+        self._update_posted = False
+        self._last_drain = 0.0
+        self._drain_timer: Any = None
+        self._log_backlog: deque[LogRecord] = deque()
         self._unsubscribe: Any = None
         self._pipeline = session.pipeline
         self._run_context = session.context  # a restart makes a new one (new event and metric lists)
@@ -210,41 +217,63 @@ class DebuggerApp(App[None]):
             self._unsubscribe()
         self.session.close()
 
-    # -- session records (worker thread → buffer → UI thread) ---------------------------------------
-    def _on_record(self, record: dict[str, Any]) -> None:
-        """Called from the session's worker thread (or any caller's): never touch widgets here."""
+    # -- session records (any thread → buffer → UI thread) -----------------------------------------
+    def _on_record(self, record: Record) -> None:
+        """Called from the thread that emitted the record: never touch widgets here."""
         with self._buffer_lock:
             self._buffer.append(record)
+            if self._update_posted:
+                return
+            self._update_posted = True
+        self.post_message(SessionUpdated())
+
+    def on_session_updated(self, message: SessionUpdated) -> None:
+        """Drain now, or, within `MIN_DRAIN_SECONDS` of the last drain, once that time is up (so a
+        fast producer is taken in batches rather than a record at a time)."""
+        if self._session_closed or not self.step_list.is_mounted or self._drain_timer is not None:
+            return
+        wait = self._last_drain + self.MIN_DRAIN_SECONDS - time.perf_counter()
+        if wait > 0:
+            self._drain_timer = self.set_timer(wait, self._drain_later, name="osiris-drain")
+        else:
+            self.drain_session_updates()
+
+    def _drain_later(self) -> None:
+        self._drain_timer = None
+        if not self._session_closed:
+            self.drain_session_updates()
 
     def _tick(self) -> None:
         if self._session_closed or not self.step_list.is_mounted:
             return
-        self.drain_session_updates()
+        if self._log_backlog:  # what the last update's budget left over
+            self.drain_session_updates()
         if self.session.running_step_id() is not None:
             self.step_list.tick()
             self._update_header()
 
     def drain_session_updates(self, *, budget: float | None = None) -> None:
-        """Apply the records buffered since the last call (the timer calls this; tests may too).
+        """Apply the records buffered since the last call (`SessionUpdated` calls this; tests may too).
 
         State changes are applied at once. Event/metric records go to the event log in chunks until
-        `budget` seconds are spent (default: the tick's budget); the rest waits for the next tick, so a
-        flood of 100k events is absorbed over several ticks and keys keep working meanwhile.
+        `budget` seconds are spent (default: `LOG_BUDGET_SECONDS`); the rest waits for the next tick, so
+        a flood of 100k events is absorbed over several ticks and keys keep working meanwhile.
         """
+        self._last_drain = time.perf_counter()
         with self._buffer_lock:
             records, self._buffer = self._buffer, []
+            self._update_posted = False
         new_run = self.session.context is not self._run_context
         if new_run:
             self._start_over()
         target = None
         saw_state = new_run
         for record in records:
-            kind = record.get("kind")
-            if kind == "state":
+            if isinstance(record, StateChange):
                 saw_state = True
-                if record.get("state") == str(StepState.RUNNING):
-                    target = record.get("step_id")
-            elif kind in ("event", "metric") and not new_run:
+                if record.step_state is StepState.RUNNING:
+                    target = record.step_id
+            elif not new_run:
                 # (after a restart the views re-read the new run's records; the old run's are dropped)
                 self._log_backlog.append(record)
         if self._log_backlog:
@@ -271,7 +300,7 @@ class DebuggerApp(App[None]):
             event_log = self._mounted("event_log")
             if event_log is not None:  # else it reads the session's history when first shown
                 event_log.add_records(chunk)
-            metrics = metrics or any(r.get("kind") == "metric" for r in chunk)
+            metrics = metrics or any(isinstance(r, MetricRecord) for r in chunk)
             self._notices(chunk)
             if time.perf_counter() >= deadline:
                 break
@@ -285,13 +314,15 @@ class DebuggerApp(App[None]):
         with self._buffer_lock:
             return len(self._buffer) + len(self._log_backlog)
 
-    def _notices(self, logs: list[dict[str, Any]]) -> None:
+    def _notices(self, logs: list[LogRecord]) -> None:
         for record in logs:
-            event = record.get("event")
-            if event == "rerun_refused":
-                self.notify(f"Cannot re-run {record.get('step_id')}: {record.get('reason')}", severity="warning")
-            elif event == "restart_failed":
-                self.notify(f"Restart failed: {record.get('error')}", severity="error", timeout=10)
+            data = record.data
+            if record.name == "rerun_refused":
+                self.notify(f"Cannot re-run {data.get('step_id')}: {data.get('reason')}", severity="warning")
+            elif record.name == "restart_failed":
+                self.notify(f"Restart failed: {data.get('error')}", severity="error", timeout=10)
+            elif record.name == "step_error" and data.get("cancelled"):
+                self.notify(f"Cancelled {data.get('step_id')}", timeout=3)
 
     def _sync_state(self, running_target: str | None) -> None:
         session = self.session
@@ -447,8 +478,23 @@ class DebuggerApp(App[None]):
         self.session.rerun(step_id)
 
     def action_restart(self) -> None:
-        self._follow = True
-        self.session.restart()
+        if not self.session.busy:
+            self._follow = True
+            self.session.restart()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._follow = True
+                self.session.restart()
+
+        self.push_screen(ConfirmRestart(self.session.running_step_id()), answered)
+
+    def action_cancel_step(self) -> None:
+        if self.session.cancel_step():
+            self.notify("Cancelling the running step…", timeout=2)
+        else:
+            self.notify("Nothing is running")
 
     def action_goto_failed(self) -> None:
         step_id = self.session.failed_step_id()

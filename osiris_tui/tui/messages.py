@@ -26,3 +26,14 @@ class FrameLoaded(Message):
     sort: tuple[str, str] | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SessionUpdated(Message):
+    """The session has new records for the app (posted from the thread that emitted them).
+
+    Coalesced: a pending one stands for any number of later ones, so a flood of records costs one
+    message, however fast it comes (as Toolong does with `can_replace`).
+    """
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SessionUpdated)

@@ -15,7 +15,7 @@ from osiris_tui.manifest.model import Step
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.commands import KEYS
-from osiris_tui.tui.screens.confirm_quit import ConfirmQuit
+from osiris_tui.tui.screens.confirm_stop import ConfirmQuit
 from osiris_tui.tui.screens.help import HelpScreen, help_table
 from osiris_tui.tui.widgets.error_panel import HINT
 from osiris_tui.tui.widgets.tabs import TabView

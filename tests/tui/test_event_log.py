@@ -22,6 +22,7 @@ from osiris_tui.tui import format as fmt
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.widgets import event_log as event_log_module
 from osiris_tui.tui.widgets.event_log import TYPE_ERRORS, TYPE_EVENTS, TYPE_METRICS, EventLines, EventLog
+from tests.support.records import as_records
 
 SIZE = (120, 36)
 
@@ -38,8 +39,8 @@ def shown(log: EventLog) -> list[str]:
 def recorded(tmp_path: Path):
     """A finished run of the seed pipeline and its records in the order subscribers saw them."""
     session = make_session(tmp_path)
-    records: list[dict[str, Any]] = [{"kind": "event", **e} for e in session.events]  # before subscribing
-    session.subscribe(records.append)
+    records: list[Any] = []
+    session.subscribe(records.append, replay=True)  # what was logged before subscribing comes first
     run_to_end(session)
     yield session, records
     session.close()
@@ -54,7 +55,7 @@ def stable_times(monkeypatch):
     monkeypatch.setattr(fmt, "duration", lambda seconds: "" if seconds is None else "12ms")
 
 
-def synthetic(n: int, start: int = 0) -> list[dict[str, Any]]:
+def synthetic(n: int, start: int = 0) -> list[Any]:
     """`n` records shaped like a run's: events and metrics over seven steps, some errors, some noise."""
     names = ["step_start", "inputs_resolved", "connection_resolve_start", "write.progress", "step_complete"]
     out = []
@@ -72,7 +73,7 @@ def synthetic(n: int, start: int = 0) -> list[dict[str, Any]]:
                         "rows": i})
         if i % 50 == 0:
             out.append({"kind": "state", "step_id": step, "state": "running", "run_state": "running"})
-    return out
+    return as_records(out)
 
 
 # -- a real run -------------------------------------------------------------------------------------
@@ -87,7 +88,8 @@ async def test_history_loads_on_mount_and_batches_are_not_duplicated(recorded) -
         assert log.lines.line_count == expected
         log.add_records(records)  # the app's first flush overlaps what the session had already logged
         assert len(log.records) == expected
-        log.add_records([{"kind": "event", "ts": "2999-01-01T00:00:00.000Z", "event": "late", "step_id": "write"}])
+        late = {"kind": "event", "ts": "2999-01-01T00:00:00.000Z", "event": "late", "step_id": "write"}
+        log.add_records(as_records([late]))
         assert len(log.records) == expected + 1
         text = screen_text(app)
         assert "step_complete" in text and "rows_written" in text
@@ -158,8 +160,8 @@ async def test_records_are_masked_when_shown(tmp_path: Path) -> None:
         log = EventLog(session, load_history=False)
         app = HostApp(log)
         async with app.run_test(size=SIZE) as pilot:
-            log.add_records([{"kind": "event", "ts": "2025-11-01T10:00:00.000Z", "event": "step_error",
-                              "step_id": "customers", "error": f"login failed for etl:{CANARY}"}])
+            log.add_records(as_records([{"kind": "event", "ts": "2025-11-01T10:00:00.000Z", "event": "step_error",
+                              "step_id": "customers", "error": f"login failed for etl:{CANARY}"}]))
             await pilot.pause()
             assert CANARY not in screen_text(app)
             assert "login failed" in screen_text(app)
@@ -221,14 +223,14 @@ async def test_100k_records_stay_bounded_and_filter(tmp_path: Path) -> None:
             assert "99999" in shown(log)[-1] or "99998" in shown(log)[-1]
 
             log.type_filter = TYPE_ERRORS
-            errors = [r for r in records if r.get("event") == "step_error"]
+            errors = [r for r in records if r.kind == "event" and r.name == "step_error"]
             assert log.lines.line_count == len(errors) > 50
             assert all("step_error" in t for t in shown(log))
 
             log.type_filter = "all"
             log.query_one(Input).value = "s3 connection_resolve_start"
             log.refilter()
-            matches = [r for r in records if r.get("step_id") == "s3" and r.get("event") == "connection_resolve_start"]
+            matches = [r for r in records if r.step_id == "s3" and r.kind == "event" and r.name == "connection_resolve_start"]
             assert len(matches) > 2_000
             assert log.lines.line_count == 2_000  # the matches' tail
             assert all(" s3 " in t and "connection_resolve_start" in t for t in shown(log))

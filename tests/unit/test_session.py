@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -173,7 +174,7 @@ def test_pause_while_running_and_observe_running_state(make) -> None:
     GATE.clear()
     ENTERED.clear()
     s = make(GATED)
-    seen: list[dict] = []
+    seen: list[Any] = []
     s.subscribe(seen.append)
     s.continue_()
     assert ENTERED.wait(10)
@@ -183,7 +184,7 @@ def test_pause_while_running_and_observe_running_state(make) -> None:
     GATE.set()
     settle(s)
     assert states(s) == {"slow": "done", "after": "paused"}
-    kinds = {r["kind"] for r in seen}
+    kinds = {r.kind for r in seen}
     assert kinds == {"event", "metric", "state"}
 
 

@@ -10,7 +10,7 @@ once, after a short debounce, never inside `add_records`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +28,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select, Static
 
+from osiris_tui.runtime.records import LogRecord, Record, StateChange
 from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
@@ -80,7 +81,7 @@ def format_duration(seconds: Any) -> str:
     return fmt.duration(value)
 
 
-def category(kind: str, name: str, record: dict[str, Any]) -> str:
+def category(kind: str, name: str, record: Mapping[str, Any]) -> str:
     if kind == "metric":
         return "metric"
     if "error" in name or "failed" in name or record.get("ok") is False or name == "rerun_refused":
@@ -96,7 +97,7 @@ def category(kind: str, name: str, record: dict[str, Any]) -> str:
     return "other"
 
 
-def _step_of(record: dict[str, Any]) -> str:
+def _step_of(record: Mapping[str, Any]) -> str:
     step = record.get("step_id")
     if step is None and isinstance(record.get("tags"), dict):
         step = record["tags"].get("step")
@@ -136,7 +137,7 @@ class LineFormatter:
             text = text[: _MAX_VALUE - 1] + "…"
         return text
 
-    def fields(self, kind: str, record: dict[str, Any]) -> str:
+    def fields(self, kind: str, record: Mapping[str, Any]) -> str:
         parts: list[str] = []
         if kind == "metric":
             value = record.get("value")
@@ -149,16 +150,13 @@ class LineFormatter:
             parts.append(f"{key}={self._value(key, record[key])}")
         return "  ".join(parts)
 
-    def line(self, seq: int, record: dict[str, Any]) -> Entry | None:
-        kind = record.get("kind") or ("metric" if "metric" in record else "event")
-        if kind not in ("event", "metric"):
-            return None
-        name = str(record.get("metric" if kind == "metric" else "event", "?"))
-        step = _step_of(record)
-        cat = category(kind, name, record)
-        time = format_time(record.get("ts"))
+    def line(self, seq: int, record: LogRecord) -> Entry:
+        kind, name, data = record.kind, record.name, record.data
+        step = _step_of(data)
+        cat = category(kind, name, data)
+        time = format_time(data.get("ts"))
         label = name if kind == "event" else f"◆ {name}"
-        text = f"{time:<{TIME_W}.{TIME_W}} {label:<{NAME_W}} {step:<{self.step_w}} {self.fields(kind, record)}"
+        text = f"{time:<{TIME_W}.{TIME_W}} {label:<{NAME_W}} {step:<{self.step_w}} {self.fields(kind, data)}"
         text = text.rstrip()
         return Entry(seq, kind, step, mask_text(text), cat, len(label))
 
@@ -321,8 +319,7 @@ class EventLog(Vertical):
         self._matching = 0
         self._debounce: Timer | None = None
         self._load_history = load_history
-        self._watermark: str | None = None  # ts of the newest history record (dedupe vs the app's batches)
-        self._boundary: set[tuple[Any, ...]] = set()
+        self._last_seq = 0  # the newest record shown: the app's batches may repeat what the history had
         pipeline = getattr(session, "pipeline", None)
         self.formatter = LineFormatter(getattr(pipeline, "base_dir", None), getattr(pipeline, "step_ids", ()))
 
@@ -346,10 +343,8 @@ class EventLog(Vertical):
         return self.query_one(EventLines)
 
     # -- the interface the app uses ------------------------------------------------------------------
-    def add_records(self, records: list[dict[str, Any]]) -> None:
-        """Append a batch (already coalesced by the app). `state` records are ignored."""
-        if self._watermark is not None:
-            records = self._drop_seen(records)
+    def add_records(self, records: Iterable[Record]) -> None:
+        """Append a batch of records (state changes are ignored; records already shown are skipped)."""
         new = self._ingest(records)
         if new:
             self._show_new(new)
@@ -358,7 +353,7 @@ class EventLog(Vertical):
         """A new run (restart): forget every record and read the session's new history."""
         self.records = []
         self._matching = 0
-        self._watermark, self._boundary = None, set()
+        self._last_seq = 0
         pipeline = getattr(self.session, "pipeline", None)
         self.formatter = LineFormatter(getattr(pipeline, "base_dir", None), getattr(pipeline, "step_ids", ()))
         if not self._ready:
@@ -393,44 +388,24 @@ class EventLog(Vertical):
 
     # -- ingestion -----------------------------------------------------------------------------------
     def _ingest_history(self) -> None:
-        events = list(getattr(self.session, "events", []) or [])
-        metrics = list(getattr(self.session, "metrics", []) or [])
-        history = [{"kind": "event", **r} for r in events] + [{"kind": "metric", **r} for r in metrics]
-        history.sort(key=lambda r: str(r.get("ts", "")))  # stable: same-ms records keep their order
-        if history:
-            self._watermark = str(history[-1].get("ts", ""))
-            self._boundary = {self._key(r) for r in history if str(r.get("ts", "")) == self._watermark}
-        new = self._ingest(history)
+        stream = getattr(self.session, "stream", None)
+        new = self._ingest(list(stream.history) if stream is not None else [])
         if new:
             self._show_new(new)
 
-    @staticmethod
-    def _key(record: dict[str, Any]) -> tuple[Any, ...]:
-        return (record.get("kind"), record.get("ts"), record.get("event"), record.get("metric"),
-                record.get("step_id"), str(record.get("value")))
-
-    def _drop_seen(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        mark = self._watermark or ""
-        kept = []
-        for r in records:
-            ts = str(r.get("ts", ""))
-            if ts < mark or (ts == mark and self._key(r) in self._boundary):
-                continue
-            kept.append(r)
-        if kept and any(str(r.get("ts", "")) > mark for r in kept):
-            self._watermark, self._boundary = None, set()
-        return kept
-
-    def _ingest(self, records: Iterable[dict[str, Any]]) -> list[Entry]:
+    def _ingest(self, records: Iterable[Record]) -> list[Entry]:
         line = self.formatter.line
         new: list[Entry] = []
         seq = self._seq
+        last = self._last_seq
         for record in records:
-            entry = line(seq, record)
-            if entry is not None:
-                new.append(entry)
-                seq += 1
+            if record.seq <= last or isinstance(record, StateChange):  # seen already (history), or not a log line
+                continue
+            last = record.seq
+            new.append(line(seq, record))
+            seq += 1
         self._seq = seq
+        self._last_seq = last
         self.records.extend(new)
         if len(self.records) > MAX_RECORDS + MAX_RECORDS // 10:
             del self.records[: len(self.records) - MAX_RECORDS]
