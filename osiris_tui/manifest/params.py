@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from osiris_tui.errors import InputError
+from osiris_tui.errors import ManifestError
 from osiris_tui.manifest.common import Doc, did_you_mean, short
 from osiris_tui.manifest.yamlio import MAX_INT_DIGITS, LocDict, LocList
 
@@ -99,11 +99,11 @@ def check_cli(doc: Doc, data: Mapping[Any, Any], block: Mapping[Any, Any], cli: 
         if name not in known:
             listed = ", ".join(short(n) for n in declared[:30]) or "(none)"
             hint = did_you_mean(name, known) or "declare it under params: in the OML, or drop the --param"
-            raise InputError(
+            raise ManifestError(
                 f"--param {short(name)}: no such parameter; declared params: {listed}", file=doc.path, hint=hint,
             )
         if is_inline_secret(name, text):
-            raise InputError(
+            raise ManifestError(
                 f"--param {short(name)} looks like a secret and holds a literal value", file=doc.path,
                 hint=f"use ${{ENV}} / a connection: export OSIRIS_PARAM_{name.upper()}=… instead of --param",
             )
