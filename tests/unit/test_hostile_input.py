@@ -486,6 +486,20 @@ def test_cli_reports_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     assert "Traceback" not in captured.err + captured.out and "s3cret" not in captured.err
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["--param", " =hunter22"], "empty name before '='"), (["--param", "table=a", "--param", "table=b"], "twice"),
+     (["--param", "api_token=abcdef123"], "looks like a secret"), (["--param", "tabel=x"], "no such parameter")],
+    ids=["empty-name", "twice", "secret", "unknown"],
+)
+def test_cli_param_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                              expected: str) -> None:
+    path = manifest(tmp_path, OML.replace("${params.extra}", "${params.api_token}"))
+    assert main(["run", str(path), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and "hunter22" not in err and "abcdef123" not in err
+
+
 def test_cli_subprocess_has_no_traceback(tmp_path: Path) -> None:
     import subprocess
 
