@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +73,7 @@ def main() -> None:
               f" {yamlio.MAX_NODES:,} nodes, depth {yamlio.MAX_DEPTH}")
         print(f"  message: {refuse.message}")  # type: ignore[attr-defined]
     for path in NORMAL:
-        ms = median_ms(lambda p=path: load_pipeline(p, drivers=DRIVERS, env={}), args.repeat)
+        ms = median_ms(partial(load_pipeline, path, drivers=DRIVERS, env={}), args.repeat)
         print(f"normal manifest {path.relative_to(ROOT)} ({path.stat().st_size} bytes): loaded in {ms:.2f} ms")
 
 
