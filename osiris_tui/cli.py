@@ -52,12 +52,20 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def _params(values: list[str]) -> dict[str, str]:
-    params = {}
+    """`--param K=V` values; names are checked against the pipeline's params when it loads."""
+    params: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        key = key.strip()
+        if not sep:
             raise InputError(f"--param expects K=V, got {item!r}", hint="e.g. --param min_year=2020")
-        params[key.strip()] = value
+        if not key:
+            # The value is not echoed: it may be a secret.
+            raise InputError("--param expects K=V, got an empty name before '='", hint="e.g. --param min_year=2020")
+        if key in params and params[key] != value:
+            raise InputError(f"--param {key} is given twice with different values",
+                             hint=f"pass --param {key}=… once")
+        params[key] = value
     return params
 
 

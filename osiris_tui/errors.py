@@ -6,7 +6,16 @@ Every layer raises an :class:`InputError` subclass for bad input. The CLI turns 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# Control characters (newlines included) and lone surrogates, which would break the one-line message.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters and lone surrogates written as escapes (`\\n`, `\\x00`, `\\ud800`)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 # Exit codes of both commands.
 EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -69,7 +78,7 @@ class InputError(OsirisTuiError):
         text = " ".join(parts)
         if self.hint:
             text += f" (hint: {mask_text(self.hint)})"
-        return text
+        return one_line(text)
 
 
 class ManifestError(InputError):

@@ -84,11 +84,15 @@ def load_pipeline(
     if kind == "oml":
         pipeline = load_oml(doc, data, names, env=os.environ if env is None else env, params=params)
     else:
-        pipeline = (load_compiled if kind == "compiled" else load_seed)(doc, data, names)
         if params:
-            pipeline.warnings.append(
-                f"--param is ignored for {kind} manifests (parameters are resolved when OML is compiled)"
+            name = next(iter(params))
+            raise ManifestError(
+                f"--param {name}: {kind} manifests have no params (parameters exist only in OML pipelines)",
+                file=doc.path,
+                hint="drop --param; a compiled manifest already holds the values it was compiled with"
+                if kind == "compiled" else "drop --param, or write the pipeline as OML with a params: block",
             )
+        pipeline = (load_compiled if kind == "compiled" else load_seed)(doc, data, names)
     return _absolute(pipeline)
 
 

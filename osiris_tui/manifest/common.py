@@ -58,8 +58,40 @@ def did_you_mean(name: str, choices: Collection[str]) -> str | None:
     return f"did you mean '{best}'?" if best else None
 
 
+MAX_NAME_BYTES = 255
+"""Longest file name (in UTF-8 bytes) most file systems allow."""
+
+
+def short(text: str, limit: int = 40) -> str:
+    """`text`, cut to `limit` characters with an ellipsis, for messages."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def path_component_problem(name: str) -> str | None:
+    """Why `name` cannot be one directory name, or None when it can.
+
+    Osiris itself takes any string as a step id, but artifacts go to `<run>/artifacts/<step_id>/`, so an id
+    must be a single, safe path component.
+    """
+    if name == "":
+        return "is empty"
+    if "\x00" in name:
+        return "contains a NUL character"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode text)"
+    if size > MAX_NAME_BYTES:
+        return f"is {size} bytes long in UTF-8 (file names hold at most {MAX_NAME_BYTES})"
+    if "/" in name or "\\" in name:
+        return "contains a path separator ('/' or '\\')"
+    if name in (".", ".."):
+        return f"is '{name}', which names a directory"
+    return None
+
+
 def check_step_ids(doc: Doc, steps: list[Any]) -> list[str]:
-    """Every step is a mapping with a unique, non-empty string `id`; returns the ids in list order."""
+    """Every step is a mapping with a unique, non-empty `id` usable as a directory name; returns the ids."""
     ids: list[str] = []
     first_seen: dict[str, Any] = {}
     for i, raw in enumerate(steps):
@@ -72,8 +104,18 @@ def check_step_ids(doc: Doc, steps: list[Any]) -> list[str]:
         step_id = raw.get("id")
         if step_id is None or step_id == "":
             raise doc.error(f"steps[{i}] has no 'id'", node=raw, hint="give every step a unique id")
+        if isinstance(step_id, (dict, list)):
+            raise doc.error(f"steps[{i}] 'id' must be a string, not {kind_of(step_id)}", node=raw, key="id",
+                            show_key=False, hint="write it as id: my-step")
         if not isinstance(step_id, str):
             step_id = str(step_id)
+        if problem := path_component_problem(step_id):
+            raise doc.error(
+                f"steps[{i}] id" + (f" '{short(step_id)}'" if step_id else "") + f" {problem}",
+                node=raw, key="id", value=True, show_key=False,
+                hint="step ids name the artifacts directory <run>/artifacts/<step_id>/; use a name such as "
+                "'load-orders' (no '/', '\\', NUL, '.' or '..', at most 255 bytes)",
+            )
         if step_id in first_seen:
             first = mark_of(first_seen[step_id])
             here = mark_of(raw)

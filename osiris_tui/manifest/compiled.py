@@ -2,29 +2,70 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Collection
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from osiris_tui.errors import ManifestError
-from osiris_tui.manifest.common import Doc, check_driver, check_needs, check_step_ids, check_steps_list
+from osiris_tui.manifest.common import (
+    MAX_NAME_BYTES,
+    Doc,
+    check_driver,
+    check_needs,
+    check_step_ids,
+    check_steps_list,
+    short,
+)
 from osiris_tui.manifest.model import ConfigSource, Pipeline, Step
 from osiris_tui.manifest.validate import order_steps
 from osiris_tui.manifest.yamlio import kind_of, mark_of, parse_json, read_text
 
+MAX_CFG_PATH = 255
+"""Longest `cfg_path` accepted (Osiris writes `cfg/<step_id>.json`)."""
+
+
+def cfg_path_problem(rel: str) -> str | None:
+    """Why `rel` is not a usable cfg path (relative, inside the manifest's directory), or None."""
+    if len(rel) > MAX_CFG_PATH:
+        return f"is {len(rel)} characters long (at most {MAX_CFG_PATH})"
+    if "\x00" in rel:
+        return "contains a NUL character"
+    try:
+        parts = [len(p.encode("utf-8")) for p in rel.split("/")]
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode text)"
+    if any(n > MAX_NAME_BYTES for n in parts):
+        return f"has a part longer than {MAX_NAME_BYTES} bytes"
+    if PurePosixPath(rel).is_absolute() or rel.startswith("\\") or (len(rel) > 1 and rel[1] == ":"):
+        return "is an absolute path"
+    normal = posixpath.normpath(rel.replace("\\", "/"))
+    if normal == ".." or normal.startswith("../"):
+        return "leaves the manifest's directory ('..')"
+    if normal == ".":
+        return "names the manifest's directory, not a file"
+    return None
+
 
 def cfg_file(doc: Doc, raw: dict[Any, Any], step_id: str) -> Path:
-    """The step's cfg path (relative paths are relative to the manifest's directory)."""
-    rel = raw.get("cfg_path", f"cfg/{step_id}.json")
+    """The step's cfg path, relative to the manifest's directory and inside it."""
+    rel = raw.get("cfg_path")
+    if rel is None:
+        return doc.path.parent / "cfg" / f"{step_id}.json"
     if not isinstance(rel, str) or not rel:
-        raise doc.error("'cfg_path' must be a file path", node=raw, key="cfg_path", step_id=step_id)
-    path = Path(rel)
-    return path if path.is_absolute() else doc.path.parent / path
+        raise doc.error("'cfg_path' must be a file path", node=raw, key="cfg_path", step_id=step_id,
+                        hint=f"write it as cfg_path: cfg/{short(step_id)}.json")
+    if problem := cfg_path_problem(rel):
+        raise doc.error(
+            f"'cfg_path' {problem}", node=raw, key="cfg_path", step_id=step_id,
+            hint=f"cfg_path is relative to the manifest's directory, e.g. cfg/{short(step_id)}.json",
+        )
+    return doc.path.parent / rel
 
 
 def read_cfg(file: Path, *, step_id: str, doc: Doc | None = None, node: Any = None) -> dict[str, Any]:
     """Load one cfg JSON object; a missing, unreadable, malformed or non-object file is a ManifestError."""
-    if not file.exists() and doc is not None:
+    if doc is not None and not _exists(file):
         raise doc.error(
             f"cfg file not found: {file}", node=node, key="cfg_path", step_id=step_id,
             hint="compile the pipeline again, or keep the cfg/ directory next to the manifest",
@@ -42,6 +83,13 @@ def read_cfg(file: Path, *, step_id: str, doc: Doc | None = None, node: Any = No
             hint='write it as {"key": value, ...}',
         )
     return data
+
+
+def _exists(file: Path) -> bool:
+    try:
+        return file.exists()
+    except (OSError, ValueError):
+        return True  # read_cfg reports why it cannot be read
 
 
 def _driver_key(raw: dict[Any, Any]) -> str:

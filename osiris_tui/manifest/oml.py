@@ -46,13 +46,18 @@ def is_secret_name(key: Any, spec: ComponentSpec | None = None) -> bool:
     return k in names or any(k.endswith("_" + n) for n in names)
 
 
+def is_inline_secret(key: Any, value: Any) -> bool:
+    """Osiris's rule: a secret-named key holding a literal string longer than 4 characters (not `${...}`)."""
+    return is_secret_name(key) and isinstance(value, str) and len(value) > 4 and not value.startswith("${")
+
+
 def _find_inline_secret(value: Any, path: str) -> tuple[Any, Any, str] | None:
     """(parent mapping, key, dotted path) of the first inline secret value, walking the whole document."""
     if isinstance(value, dict):
         for k, v in value.items():
             here = f"{path}.{k}" if path else str(k)
             # Spec secrets (mysql password, supabase key) are already in SECRET_NAMES.
-            if is_secret_name(k) and isinstance(v, str) and len(v) > 4 and not v.startswith("${"):
+            if is_inline_secret(k, v):
                 return value, k, here
             if found := _find_inline_secret(v, here):
                 return found
@@ -64,19 +69,37 @@ def _find_inline_secret(value: Any, path: str) -> tuple[Any, Any, str] | None:
 
 
 def _check_secrets(doc: Doc, data: dict[Any, Any]) -> None:
-    found = _find_inline_secret(data, "")
+    """No inline secret anywhere; the steps are searched one by one so the error names the step."""
+    steps = data.get("steps")
+    found = _find_inline_secret({k: v for k, v in data.items() if k != "steps" or not isinstance(v, list)}, "")
+    step_id = None
+    if not found and isinstance(steps, list):
+        for index, step in enumerate(steps):
+            if found := _find_inline_secret(step, f"steps[{index}]"):
+                if isinstance(step, dict) and step.get("id") is not None:
+                    step_id = str(step["id"])
+                break
     if not found:
+        _check_param_secrets(doc, data)
         return
     parent, key, path = found
-    step_id = None
-    steps = data.get("steps")
-    if path.startswith("steps[") and isinstance(steps, list):
-        index = int(path[len("steps["): path.index("]")])
-        if isinstance(steps[index], dict) and steps[index].get("id") is not None:
-            step_id = str(steps[index]["id"])
     # The key is named in the message, not as `key=`: "key 'password': …" would be masked as a secret pair.
     raise doc.error(f"Inline secret at {path}", node=parent, key=key, step_id=step_id, hint=_SECRET_HINT,
                     show_key=False)
+
+
+def _check_param_secrets(doc: Doc, data: dict[Any, Any]) -> None:
+    """A parameter named like a secret must not have a literal default (`params: {db_password: {default: x}}`)."""
+    block = data.get("params")
+    if not isinstance(block, dict):
+        return
+    for name, spec in block.items():
+        if isinstance(spec, dict) and is_inline_secret(name, spec.get("default")):
+            raise doc.error(
+                f"Inline secret at params.{name}.default", node=spec, key="default", value=True, show_key=False,
+                hint="give the parameter no default and set it with ${ENV} (OSIRIS_PARAM_"
+                f"{str(name).upper()}) or use a connection",
+            )
 
 
 def _check_header(doc: Doc, data: dict[Any, Any]) -> None:

@@ -7,8 +7,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from osiris_tui.manifest.common import Doc
-from osiris_tui.manifest.yamlio import LocDict, LocList
+from osiris_tui.errors import ManifestError
+from osiris_tui.manifest.common import Doc, did_you_mean, short
+from osiris_tui.manifest.yamlio import MAX_INT_DIGITS, LocDict, LocList
 
 ENV_PREFIX = "OSIRIS_PARAM_"
 _PLACEHOLDER = re.compile(r"\$\{params\.([^}]+)\}")
@@ -21,7 +22,7 @@ def coerce(text: str) -> Any:
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
-    if _INT.fullmatch(text.strip()):
+    if _INT.fullmatch(text.strip()) and len(text.strip()) <= MAX_INT_DIGITS:
         return int(text)
     if _FLOAT.fullmatch(text.strip()):
         return float(text)
@@ -62,12 +63,50 @@ def collect(
         if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
             name = key[len(ENV_PREFIX):].lower()
             params.values[name], params.raw[name] = coerce(text), text
+    if cli:
+        check_cli(doc, data, block or {}, cli)
     for name, text in (cli or {}).items():
         if isinstance(text, str):
             params.values[name], params.raw[name] = coerce(text), text
         else:
             params.values[name] = text
     return params
+
+
+def referenced(value: Any) -> set[str]:
+    """Every NAME used as `${params.NAME}` in `value` (iteratively)."""
+    names: set[str] = set()
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str) and "${params." in item:
+            names.update(_PLACEHOLDER.findall(item))
+    return names
+
+
+def check_cli(doc: Doc, data: Mapping[Any, Any], block: Mapping[Any, Any], cli: Mapping[str, Any]) -> None:
+    """`--param` names are declared in `params` (or used as `${params.NAME}`); secret-named ones hold no literal."""
+    from osiris_tui.manifest.oml import is_inline_secret
+
+    declared = [str(n) for n in block]
+    known = set(declared) | referenced({k: v for k, v in data.items() if k != "params"})
+    for name, text in cli.items():
+        if name not in known:
+            listed = ", ".join(short(n) for n in declared[:30]) or "(none)"
+            hint = did_you_mean(name, known) or "declare it under params: in the OML, or drop the --param"
+            raise ManifestError(
+                f"--param {short(name)}: no such parameter; declared params: {listed}", file=doc.path, hint=hint,
+            )
+        if is_inline_secret(name, text):
+            raise ManifestError(
+                f"--param {short(name)} looks like a secret and holds a literal value", file=doc.path,
+                hint=f"use ${{ENV}} / a connection: export OSIRIS_PARAM_{name.upper()}=… instead of --param",
+            )
 
 
 def resolve(

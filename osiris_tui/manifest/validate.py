@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from osiris_tui.manifest.common import Doc, did_you_mean
+from osiris_tui.manifest.common import Doc, did_you_mean, short
 from osiris_tui.manifest.model import Step
 
 
@@ -21,8 +21,13 @@ def check_references(doc: Doc, steps: list[Step], raws: Mapping[str, Any]) -> No
                 raise doc.error(
                     f"Unknown step '{target}' in '{key}'",
                     node=raws.get(step.id), key=key, step_id=step.id,
-                    hint=did_you_mean(target, [i for i in ids if i != step.id]) or f"steps are: {', '.join(ids)}",
+                    hint=did_you_mean(target, [i for i in ids if i != step.id]) or f"steps are: {_list(ids)}",
                 )
+
+
+def _list(ids: list[str], keep: int = 20) -> str:
+    shown = ", ".join(short(i) for i in ids[:keep])
+    return shown + (f", … ({len(ids) - keep} more)" if len(ids) > keep else "")
 
 
 def forward_warnings(steps: list[Step]) -> list[str]:
@@ -41,26 +46,41 @@ def forward_warnings(steps: list[Step]) -> list[str]:
 
 
 def _find_cycle(remaining: Mapping[str, list[str]]) -> list[str]:
-    """One cycle among `remaining` (id → upstream ids, all of them remaining), as a path a → … → a."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    """One cycle among `remaining` (id → upstream ids, all of them remaining), as a path a → … → a.
 
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for up in remaining[node]:
-            if state.get(up) == 1:
-                return [*stack[stack.index(up):], up]
-            if up not in state and (found := visit(up)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return None
-
+    Iterative depth-first search (an explicit stack), so a cycle of thousands of steps needs no recursion.
+    """
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
     for start in remaining:
-        if start not in state and (found := visit(start)):
-            return found
+        if start in state:
+            continue
+        path: list[str] = [start]
+        on_path: dict[str, int] = {start: 0}
+        state[start] = 1
+        todo: list[Iterator[str]] = [iter(remaining[start])]
+        while todo:
+            up = next(todo[-1], None)
+            if up is None:
+                todo.pop()
+                done = path.pop()
+                del on_path[done]
+                state[done] = 2
+            elif state.get(up) == 1:
+                return [*path[on_path[up]:], up]
+            elif up not in state:
+                state[up] = 1
+                on_path[up] = len(path)
+                path.append(up)
+                todo.append(iter(remaining[up]))
     return []  # pragma: no cover - Kahn only leaves nodes behind when there is a cycle
+
+
+def _show_path(path: list[str], keep: int = 8) -> str:
+    """`a → b → … → z`, shortened in the middle when the cycle is long."""
+    names = [short(p) for p in path]
+    if len(names) > 2 * keep:
+        names = [*names[:keep], f"… ({len(path) - 2 * keep} more) …", *names[-keep:]]
+    return " → ".join(names)
 
 
 def topo_order(doc: Doc, steps: list[Step], raws: Mapping[str, Any]) -> list[Step]:
@@ -91,7 +111,7 @@ def topo_order(doc: Doc, steps: list[Step], raws: Mapping[str, Any]) -> list[Ste
         step = by_id[first]
         key = "needs" if any(u in cycle for u in step.needs) else "inputs"
         raise doc.error(
-            f"Dependency cycle: {' → '.join(path)}",
+            f"Dependency cycle: {_show_path(path)}",
             node=raws.get(first), key=key, step_id=first,
             hint="remove one of these dependencies so the steps form a DAG",
         )

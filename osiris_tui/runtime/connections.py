@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from osiris_tui.errors import ConnectionConfigError
-from osiris_tui.manifest.yamlio import line_of, parse_yaml
+from osiris_tui.manifest.yamlio import kind_of, line_of, mark_of, parse_yaml, read_text
 from osiris_tui.runtime.secrets import is_secret_key, mask_value, register_secret, secret_values
 
 FILE_NAME = "osiris_connections.yaml"
@@ -63,9 +63,14 @@ class ResolvedConnection:
 
 
 def parse_dotenv(path: Path) -> dict[str, str]:
-    """`KEY=value` lines (optionally `export`, quoted values, `#` comments)."""
+    """`KEY=value` lines (optionally `export`, quoted values, `#` comments).
+
+    The file must be a regular UTF-8 text file without NUL characters (a :class:`ConnectionConfigError`
+    names the line otherwise).
+    """
+    text = read_text(path, what=".env file", error=ConnectionConfigError)
     values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
@@ -113,6 +118,36 @@ def find_connections_file(manifest_dir: Path | None, env: Mapping[str, str] | No
     return None
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return True  # reading it reports why it cannot be used
+
+
+def _check_keys(doc: Any, path: Path) -> None:
+    """Every mapping key in a connections file is a non-empty string (not null, a number or a boolean)."""
+    todo: list[tuple[Any, str]] = [(doc, "")]
+    while todo:
+        node, where = todo.pop()
+        if isinstance(node, list):
+            todo.extend((item, f"{where}[{i}]") for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if not isinstance(key, str) or not key:
+                mark = mark_of(node, key)
+                what = "a null key (~)" if key is None else "an empty key" if key == "" else f"a {kind_of(key)} key"
+                raise ConnectionConfigError(
+                    f"{what} in {where or 'the top level'}"
+                    + (f" at line {mark[0]}" if mark else ""),
+                    file=path, line=mark[0] if mark else None, column=mark[1] if mark else None,
+                    hint="family, alias and field names must be strings; quote the key",
+                )
+            todo.append((value, f"{where}.{key}" if where else key))
+
+
 class Connections:
     """The connections of one file (or none) and the environment used to resolve them."""
 
@@ -133,7 +168,7 @@ class Connections:
         dirs = _search_dirs(manifest_dir, base_env)
         full_env = build_env(dirs, base_env)
         if explicit is not None:
-            if not explicit.is_file():
+            if not _exists(explicit):
                 raise ConnectionConfigError(
                     "connections file not found", file=explicit, hint="check the --connections path"
                 )
@@ -141,13 +176,11 @@ class Connections:
         return cls(find_connections_file(manifest_dir, base_env), full_env)
 
     def _load(self, path: Path) -> None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConnectionConfigError(f"cannot read file: {exc.strerror}", file=path) from None
+        text = read_text(path, what="connections file", error=ConnectionConfigError)
         doc = parse_yaml(text, path, error=ConnectionConfigError)
         if doc is None:
             return
+        _check_keys(doc, path)
         conns = doc.get("connections") if isinstance(doc, dict) else None
         if not isinstance(conns, dict):
             raise ConnectionConfigError(

@@ -124,6 +124,8 @@ def test_legacy_driver_id_is_explained(tmp_path: Path) -> None:
     assert e.line == 4 and e.key == "driver"
 
 
-def test_param_warning_for_compiled(compiled: Path) -> None:
-    p = load_pipeline(compiled, drivers=DRIVERS, params={"x": "1"})
-    assert any("--param is ignored" in w for w in p.warnings)
+def test_param_is_an_error_for_compiled(compiled: Path) -> None:
+    with pytest.raises(ManifestError) as err:
+        load_pipeline(compiled, drivers=DRIVERS, params={"x": "1"})
+    assert "--param x: compiled manifests have no params" in err.value.message
+    assert err.value.file == str(compiled)
