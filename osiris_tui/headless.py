@@ -81,7 +81,8 @@ class Printer:
 def summary_table(session: DebugSession) -> str:
     rows = [("step", "status", "rows", "duration")]
     for st in session.statuses():
-        state = "not run" if st.state in (StepState.PENDING, StepState.PAUSED) else str(st.state)
+        state = "cancelled" if st.cancelled else (
+            "not run" if st.state in (StepState.PENDING, StepState.PAUSED) else str(st.state))
         rows.append((st.step_id, state, "" if st.rows is None else f"{st.rows:,}",
                      "" if st.duration is None else f"{st.duration:.2f}s"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

@@ -65,6 +65,7 @@ class StepStatus:
     traceback: str | None = None
     started_at: float | None = None  # time.monotonic() when it started running
     runs: int = 0
+    cancelled: bool = False  # its last run was cancelled (it is next again)
 
 
 Reloader = Callable[[], Pipeline]
@@ -480,7 +481,7 @@ class DebugSession:
                 if st.state is StepState.PAUSED:
                     self._status[sid] = replace(st, state=StepState.PENDING)
             self._status[step.id] = replace(previous, state=StepState.RUNNING, error=None, traceback=None,
-                                            started_at=time.monotonic())
+                                            started_at=time.monotonic(), cancelled=False)
             self.run_state = RunState.RUNNING
         self._notify_state(step.id)
         if reload or previous.state is StepState.FAILED:
@@ -492,7 +493,8 @@ class DebugSession:
         if not result.ok:
             if result.cancelled:
                 with self._lock:
-                    self._status[step.id] = replace(previous, state=StepState.PAUSED, started_at=None)
+                    self._status[step.id] = replace(previous, state=StepState.PAUSED, started_at=None,
+                                                    cancelled=True, error=result.error)
                     if self.run_state is not RunState.INTERRUPTED:
                         self.run_state = RunState.PAUSED
                 self._notify_state(step.id)
