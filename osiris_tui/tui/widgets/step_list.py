@@ -222,11 +222,11 @@ class StepList(ScrollView, can_focus=True):
         cached = self._cache.get((step_index, line))
         if cached is not None and cached[0] == signature:
             return cached[1]
-        strip = self._render(step_index, line, status, self._row_style(component), width)
+        strip = self._render_step_line(step_index, line, status, self._row_style(component), width)
         self._cache[(step_index, line)] = (signature, strip)
         return strip
 
-    def _render(self, step_index: int, line: int, status: StepStatus, row: Style, width: int) -> Strip:
+    def _render_step_line(self, step_index: int, line: int, status: StepStatus, row: Style, width: int) -> Strip:
         step = self._pipeline.steps[step_index]
         inner = max(0, width - 2 * PAD)
         parts: list[tuple[str, str]] = []  # (text, style spec)
