@@ -5,19 +5,41 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import shutil
 from pathlib import Path
 
+from textual.app import App
 from textual.message_pump import MessagePump
 
 import osiris_tui.tui
+from osiris_tui.manifest import load_pipeline
+from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
 
 try:
-    from tests.tui.app_support import quickstart_session, settle
+    from tests.tui.app_support import REPO, quickstart_session, settle, wait_session
 except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
-    from app_support import quickstart_session, settle  # type: ignore[no-redef]
+    from app_support import REPO, quickstart_session, settle, wait_session  # type: ignore[no-redef]
 
 SIZE = (120, 36)
+
+
+def screen_lines(app: App) -> list[str]:
+    """What the terminal shows, one string per row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def copy_failing(root: Path) -> Path:
+    """A private copy of the failing sample (and of the quickstart data it reads)."""
+    for name in ("failing", "quickstart"):
+        shutil.copytree(REPO / "sample_manifests" / name, root / "samples" / name,
+                        ignore=shutil.ignore_patterns("out", ".osiris-tui"))
+    return root / "samples" / "failing" / "manifest.yaml"
+
+
+def failing_session(root: Path) -> DebugSession:
+    manifest = copy_failing(root)
+    return DebugSession(load_pipeline(manifest), run_dir=root / "run", reload=lambda: load_pipeline(manifest))
 
 
 # -- names shared with Textual ------------------------------------------------------------------------
@@ -62,3 +84,64 @@ async def test_double_click_on_the_step_list_then_ctrl_c_keeps_the_app_running(t
         assert app.return_code is None
         await pilot.press("down")  # still answering keys
         assert app.selected_step_id == "revenue"
+
+
+# -- error panel --------------------------------------------------------------------------------------
+def _caret_under_the_column(lines: list[str], column: str) -> bool:
+    """A `LINE n:` row with the `^^^` row right under it, pointing at `column`."""
+    for row, text in enumerate(lines[:-1]):
+        if "LINE 1: SELECT country, " in text:
+            return lines[row + 1].find("^" * len(column)) == text.find(column)
+    return False
+
+
+async def test_error_panel_shows_the_sql_caret_at_100x30(tmp_path: Path) -> None:
+    app = DebuggerApp(failing_session(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FAILED)
+        assert app.selected_step_id == "enrich" and app.error_panel.display
+        lines = screen_lines(app)
+        text = "\n".join(lines)
+        assert "Execution failed: DuckDB transformation failed" in text  # the message first
+        assert _caret_under_the_column(lines, "segmnt")
+        assert "hint: edit the config" in text
+        panel = app.error_panel
+        assert panel.region.height <= 0.4 * app.query_one("#right-pane").region.height + 1
+
+
+async def test_error_panel_scrolls_to_the_traceback_at_80x24(tmp_path: Path) -> None:
+    app = DebuggerApp(failing_session(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FAILED)
+        panel = app.error_panel
+        assert panel.display and panel.max_scroll_y > 0
+        assert "Traceback (most recent call last):" not in "\n".join(screen_lines(app))
+        await pilot.press("E")
+        assert app.focused is panel
+        for _ in range(20):
+            if "Traceback (most recent call last):" in "\n".join(screen_lines(app)):
+                break
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert "Traceback (most recent call last):" in "\n".join(screen_lines(app))
+        await pilot.press("end")
+        await settle(pilot)
+        assert panel.scroll_y == panel.max_scroll_y
+        assert _caret_under_the_column(screen_lines(app), "segmnt")  # the traceback ends with the error
+        await pilot.press("home")
+        await settle(pilot)
+        assert panel.scroll_y == 0
+        assert "Execution failed: DuckDB" in "\n".join(screen_lines(app))
+        # fix the SQL, re-run: the panel goes away, and the focus goes back to the step list
+        manifest = tmp_path / "samples" / "failing" / "manifest.yaml"
+        manifest.write_text(manifest.read_text().replace("segmnt AS segment", "segment"))
+        await pilot.press("r")
+        await wait_session(pilot, lambda s: s.status("enrich").state is StepState.DONE)
+        assert not panel.display
+        assert app.focused is app.step_list
+        await pilot.press("E")  # a hidden panel takes no focus
+        assert app.focused is app.step_list
