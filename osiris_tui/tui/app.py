@@ -416,7 +416,7 @@ class DebuggerApp(App[None]):
         if self.session.status(step_id).state is StepState.DONE:
             self.notify(f"{step_id} has already run — press r to re-run it", severity="warning")
             return
-        self._follow = True
+        self._follow = False  # the user chose where to stop: the selection stays there, not on the running step
         self.session.run_to(step_id)
 
     def action_pause(self) -> None:

@@ -145,3 +145,23 @@ async def test_error_panel_scrolls_to_the_traceback_at_80x24(tmp_path: Path) -> 
         assert app.focused is app.step_list
         await pilot.press("E")  # a hidden panel takes no focus
         assert app.focused is app.step_list
+
+
+# -- run to the selected step -------------------------------------------------------------------------
+async def test_run_to_keeps_the_chosen_step_selected(tmp_path: Path) -> None:
+    session = quickstart_session(tmp_path)
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("end")
+        assert app.selected_step_id == "save-revenue"
+        await pilot.press("t")
+        await wait_session(pilot, lambda s: s.status("revenue").state is StepState.DONE)
+        assert session.status("save-revenue").state is StepState.PAUSED
+        assert app.selected_step_id == "save-revenue"
+        assert app.step_list.selected_step_id == "save-revenue"
+        assert app.data_view.input_header.startswith("not run yet — input 1/1: df_revenue")
+        # the next run command follows the run again
+        await pilot.press("n")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        assert app.selected_step_id == "save-revenue"
