@@ -8,6 +8,7 @@ import pkgutil
 import shutil
 from pathlib import Path
 
+import pandas as pd
 from textual.app import App
 from textual.message_pump import MessagePump
 
@@ -15,6 +16,7 @@ import osiris_tui.tui
 from osiris_tui.manifest import load_pipeline
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.widgets.metrics_view import TOTAL_KEY
 
 try:
     from tests.tui.app_support import REPO, quickstart_session, settle, wait_session
@@ -165,3 +167,41 @@ async def test_run_to_keeps_the_chosen_step_selected(tmp_path: Path) -> None:
         await pilot.press("n")
         await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
         assert app.selected_step_id == "save-revenue"
+
+
+# -- metrics ------------------------------------------------------------------------------------------
+def _metric_cells(app: DebuggerApp, column: str) -> dict[str, str]:
+    view = app.metrics_view
+    return {key: str(view.get_cell(key, column)) for key in [*app.step_list.step_ids, TOTAL_KEY]}
+
+
+async def test_metrics_rows_written_match_what_the_run_wrote(tmp_path: Path) -> None:
+    session = quickstart_session(tmp_path)
+    app = DebuggerApp(session, run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        await pilot.press("5")
+        await settle(pilot)
+        assert app.tabs.active == "metrics"
+        written_csv = tmp_path / "quickstart" / "out" / "revenue_by_country.csv"
+        real = len(pd.read_csv(written_csv))
+        assert real == 24
+        written = _metric_cells(app, "written")
+        assert written["save-revenue"] == str(real)
+        assert written[TOTAL_KEY] == str(real)  # not 48: the DuckDB step's 24 output rows are not written out
+        read = _metric_cells(app, "read")
+        assert read[TOTAL_KEY] == "5,300"  # the two CSVs read, not again the 5,300 rows DuckDB read from them
+        # re-running the writer replaces its count rather than adding to it
+        await pilot.press("r")
+        await wait_session(pilot, lambda s: s.status("save-revenue").runs == 2)
+        assert session.status("save-revenue").state is StepState.DONE
+        written = _metric_cells(app, "written")
+        assert written["save-revenue"] == written[TOTAL_KEY] == str(real)
+        # re-running the DuckDB step resets the writer after it: no count until it runs again
+        await pilot.press("up", "r")
+        await wait_session(pilot, lambda s: s.status("revenue").runs == 2)
+        written = _metric_cells(app, "written")
+        assert written["revenue"] == "24" and written["save-revenue"] == "—"
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        assert _metric_cells(app, "written")["save-revenue"] == str(real)
