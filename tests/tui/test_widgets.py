@@ -16,6 +16,7 @@ import osiris_tui.tui
 from osiris_tui.manifest import load_pipeline
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.widgets.event_log import Entry
 from osiris_tui.tui.widgets.metrics_view import TOTAL_KEY
 
 try:
@@ -205,3 +206,31 @@ async def test_metrics_rows_written_match_what_the_run_wrote(tmp_path: Path) -> 
         await pilot.press("c")
         await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
         assert _metric_cells(app, "written")["save-revenue"] == str(real)
+
+
+# -- event log ----------------------------------------------------------------------------------------
+def _step_column(entries: list[Entry]) -> int:
+    """Where the step column starts, from a `step_start` line (its name does not contain the id)."""
+    first = next(e for e in entries if e.text.split()[1] == "step_start")
+    return first.text.index(f" {first.step}", len(first.text.split()[0]) + len(" step_start")) + 1
+
+
+async def test_event_log_columns_align_with_long_names(tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path), run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        await pilot.press("4")
+        await settle(pilot)
+        entries = app.event_log.lines.entries
+        names = {e.text.split()[1] if e.kind == "event" else e.text.split()[2] for e in entries}
+        assert {"connection_resolve_complete", "adapter_prepare_complete"} <= names  # longer than 24
+        column = _step_column(entries)
+        with_step = [e for e in entries if e.step]
+        assert len(with_step) > 20
+        for entry in with_step:
+            assert entry.text[column - 1] == " ", entry.text
+            assert entry.text[column:column + len(entry.step)] == entry.step, entry.text
+        # a name longer than the column is cut in the middle, keeping its end
+        cut = [e.text.split()[2] for e in entries if e.kind == "metric" and e.step.startswith("extract-")
+               and e.text.split()[2].startswith("step_")]
+        assert len(cut) == 2 and all("…" in name and name.endswith("_duration") for name in cut), cut
