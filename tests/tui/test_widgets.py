@@ -14,15 +14,23 @@ from textual.message_pump import MessagePump
 
 import osiris_tui.tui
 from osiris_tui.manifest import load_pipeline
+from osiris_tui.manifest.model import Step
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.widgets.event_log import Entry
 from osiris_tui.tui.widgets.metrics_view import TOTAL_KEY
+from osiris_tui.tui.widgets.step_list import fit_labels
 
 try:
-    from tests.tui.app_support import REPO, quickstart_session, settle, wait_session
+    from tests.tui.app_support import REPO, quickstart_session, session_for, settle, wait_session
 except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
-    from app_support import REPO, quickstart_session, settle, wait_session  # type: ignore[no-redef]
+    from app_support import (  # type: ignore[no-redef]
+        REPO,
+        quickstart_session,
+        session_for,
+        settle,
+        wait_session,
+    )
 
 SIZE = (120, 36)
 
@@ -234,3 +242,38 @@ async def test_event_log_columns_align_with_long_names(tmp_path: Path) -> None:
         cut = [e.text.split()[2] for e in entries if e.kind == "metric" and e.step.startswith("extract-")
                and e.text.split()[2].startswith("step_")]
         assert len(cut) == 2 and all("…" in name and name.endswith("_duration") for name in cut), cut
+
+
+# -- long step ids ------------------------------------------------------------------------------------
+LONG_IDS = ["extract_customers_from_mysql_prod_a", "extract_customers_from_mysql_prod_b",
+            "join_customers_with_orders_and_payments"]
+
+
+def test_long_ids_are_cut_in_the_middle_and_stay_distinct() -> None:
+    labels = fit_labels(LONG_IDS, 20)
+    assert labels["extract_customers_from_mysql_prod_a"] == "extract_cu…ql_prod_a"
+    assert len(set(labels.values())) == len(LONG_IDS)
+    assert all(len(label) == 20 for label in labels.values())
+    # ids that differ only in the middle: the cut moves so that the difference shows
+    middle = ["load_customers_eu_region_into_the_warehouse", "load_customers_us_region_into_the_warehouse"]
+    cut = fit_labels(middle, 24)
+    assert len(set(cut.values())) == 2 and all(len(v) == 24 for v in cut.values()), cut
+    assert fit_labels(["short", "also_short"], 20) == {"short": "short", "also_short": "also_short"}
+
+
+async def test_step_list_keeps_long_ids_distinct(tmp_path: Path) -> None:
+    steps = [Step(LONG_IDS[0], "test.range", {"rows": 3}), Step(LONG_IDS[1], "test.range", {"rows": 4}),
+             Step(LONG_IDS[2], "test.range", {"rows": 5}, needs=LONG_IDS[:2])]
+    app = DebuggerApp(session_for(tmp_path, steps))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        step_list = app.step_list
+        lines = [strip.text for strip in (step_list.render_line(y) for y in range(step_list.size.height))]
+        id_lines = [lines[0], lines[2], lines[4]]  # each step's first line
+        assert all("…" in line for line in id_lines), id_lines  # the ids are longer than the list is wide
+        assert "_prod_a" in id_lines[0] and "_prod_b" in id_lines[1]
+        assert len({line.split()[1] for line in id_lines}) == 3
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        lines = [strip.text for strip in (step_list.render_line(y) for y in range(step_list.size.height))]
+        assert "_prod_a" in lines[0] and "_prod_b" in lines[2]  # with durations shown too
