@@ -9,14 +9,19 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from textual.app import App
+from textual.command import CommandPalette
 from textual.message_pump import MessagePump
+from textual.widgets import OptionList
 
 import osiris_tui.tui
 from osiris_tui.manifest import load_pipeline
 from osiris_tui.manifest.model import Step
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
-from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.app import DebuggerApp, KeyBar
+from osiris_tui.tui.commands import KEYS
+from osiris_tui.tui.screens.help import HelpScreen
 from osiris_tui.tui.widgets.event_log import Entry
 from osiris_tui.tui.widgets.metrics_view import TOTAL_KEY
 from osiris_tui.tui.widgets.step_list import fit_labels
@@ -277,3 +282,45 @@ async def test_step_list_keeps_long_ids_distinct(tmp_path: Path) -> None:
         await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
         lines = [strip.text for strip in (step_list.render_line(y) for y in range(step_list.size.height))]
         assert "_prod_a" in lines[0] and "_prod_b" in lines[2]  # with durations shown too
+
+
+# -- key bar, help and palette ------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 36), (60, 20)])
+async def test_key_bar_always_shows_help_quit_and_the_palette(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        bar = screen_lines(app)[-1]
+        assert app.query_one(KeyBar).region.y == size[1] - 1
+        assert "? Help" in bar and "q Quit" in bar and "^p palette" in bar, bar
+        assert bar.rstrip().endswith("^p palette"), bar  # on the right
+        assert bar.startswith(" n Step  c Continue"), bar  # the run keys dropped last-first
+        if size[0] >= 120:
+            for k in KEYS:
+                if k.show:
+                    assert f" {k.display.split(' / ')[0]} {k.label}" in bar, k.label
+        await pilot.click(KeyBar, offset=(bar.index("? Help") + 1, 0))  # still clickable
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_help_and_palette_list_every_key(tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = "\\n".join(screen_lines(app))
+        for k in KEYS:
+            if not k.action.startswith("switch_tab"):
+                assert k.description in help_text, k.description
+        assert "1 … 5" in help_text
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await palette.workers.wait_for_complete()
+        await pilot.pause()
+        options = palette.query_one(OptionList)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        for k in KEYS:
+            assert any(k.description in prompt and f"key: {k.display}" in prompt for prompt in shown), k.description
