@@ -483,6 +483,7 @@ class DebugSession:
             self._status[step.id] = replace(previous, state=StepState.RUNNING, error=None, traceback=None,
                                             started_at=time.monotonic(), cancelled=False)
             self.run_state = RunState.RUNNING
+            self._finished = False  # a step that runs after the end (a re-run) ends the run again
         self._notify_state(step.id)
         if reload or previous.state is StepState.FAILED:
             try:

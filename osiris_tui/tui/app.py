@@ -59,7 +59,11 @@ RUN_STATE_STYLE = {
 
 class KeyBar(Static):
     """The keys, one line at the bottom; each is clickable. (Textual's Footer rebuilds a widget per key on
-    every focus change, which costs more than the rest of startup; the debugger's keys never change.)"""
+    every focus change, which costs more than the rest of startup; the debugger's keys never change.)
+
+    Help, quit and the palette are always shown, on the right; the run keys fill the room left of
+    them, in table order, and when the bar is narrow the last of them are dropped first.
+    """
 
     DEFAULT_CSS = """
     KeyBar {
@@ -75,22 +79,52 @@ class KeyBar(Static):
     }
     """
 
-    _cached: ClassVar[Content | None] = None
+    ESSENTIAL: ClassVar[tuple[str, ...]] = ("help", "request_quit")  # actions always shown (and ^p)
+    _cached: ClassVar[dict[int, Content]] = {}  # by width
 
     def __init__(self, **kwargs: Any) -> None:
-        if KeyBar._cached is None:
-            KeyBar._cached = self._content()
-        super().__init__(KeyBar._cached, **kwargs)
+        super().__init__(self.content_for(0), **kwargs)
+
+    def on_resize(self) -> None:
+        self.update(self.content_for(self.size.width))
+
+    @classmethod
+    def content_for(cls, width: int) -> Content:
+        """The bar for `width` cells (0: every key, whatever the width)."""
+        content = cls._cached.get(width)
+        if content is None:
+            content = cls._cached[width] = cls._content(width)
+        return content
 
     @staticmethod
-    def _content() -> Content:
-        parts = []
+    def _key(key: str, action: str, label: str) -> tuple[str, int]:
+        """(markup, cells) of one key."""
+        return f"[b @click=app.{action}] {escape(key)} [/]{escape(label)}", len(key) + 2 + len(label)
+
+    @classmethod
+    def _content(cls, width: int) -> Content:
+        left: list[tuple[str, int]] = []
+        right: list[tuple[str, int]] = []
         for k in KEYS:
             if k.show:
-                key = escape(k.display.split(" / ")[0])
-                parts.append(f"[b @click=app.{k.action}] {key} [/]{escape(k.label)}")
-        parts.append("  [b @click=app.command_palette] ^p [/]palette")
-        return Content.from_markup(" ".join(parts))
+                part = cls._key(k.display.split(" / ")[0], k.action, k.label)
+                (right if k.action in cls.ESSENTIAL else left).append(part)
+        right.append(cls._key("^p", "command_palette", "palette"))
+        right_markup = " ".join(m for m, _ in right)
+        right_cells = sum(n for _, n in right) + len(right) - 1
+        if width <= 0:
+            return Content.from_markup(" ".join(m for m, _ in left) + "  " + right_markup)
+        room = width - right_cells - 2  # at least two cells between the run keys and the right side
+        shown: list[str] = []
+        used = 0
+        for markup, cells in left:
+            need = cells + (1 if shown else 0)
+            if used + need > room:
+                break
+            shown.append(markup)
+            used += need
+        gap = max(0, width - right_cells - used) if shown else max(0, width - right_cells)
+        return Content.from_markup(" ".join(shown) + " " * gap + right_markup)
 
 
 class DebuggerApp(App[None]):
@@ -447,7 +481,7 @@ class DebuggerApp(App[None]):
         if self.session.status(step_id).state is StepState.DONE:
             self.notify(f"{step_id} has already run — press r to re-run it", severity="warning")
             return
-        self._follow = True
+        self._follow = False  # the user chose where to stop: the selection stays there, not on the running step
         self.session.run_to(step_id)
 
     def action_pause(self) -> None:

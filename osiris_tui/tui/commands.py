@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ KEYS: tuple[KeyAction, ...] = (
     KeyAction("osiris.cancel", "x", "cancel_step", "Cancel",
               "Cancel the running step at once (the run pauses before it)", "x"),
     KeyAction("osiris.failed", "e", "goto_failed", "Error", "Jump to the failed step", "e", group="Navigate"),
+    KeyAction("osiris.error_panel", "E", "focus('error-panel')", "Error panel",
+              "Focus the error panel (then ↑ ↓ PgUp PgDn scroll its traceback)", "E",
+              show=False, group="Navigate"),
     KeyAction("osiris.tab.data", "1", "switch_tab('data')", "Data", "Show the Data tab", "1",
               show=False, group="Navigate"),
     KeyAction("osiris.tab.config", "2", "switch_tab('config')", "Config", "Show the Config tab", "2",
@@ -79,7 +82,7 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     return [
         Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display.split(" / ")[0], id=k.id)
         for k in KEYS

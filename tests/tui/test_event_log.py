@@ -230,7 +230,8 @@ async def test_100k_records_stay_bounded_and_filter(tmp_path: Path) -> None:
             log.type_filter = "all"
             log.query_one(Input).value = "s3 connection_resolve_start"
             log.refilter()
-            matches = [r for r in records if r.step_id == "s3" and r.kind == "event" and r.name == "connection_resolve_start"]
+            matches = [r for r in records
+                       if r.step_id == "s3" and r.kind == "event" and r.name == "connection_resolve_start"]
             assert len(matches) > 2_000
             assert log.lines.line_count == 2_000  # the matches' tail
             assert all(" s3 " in t and "connection_resolve_start" in t for t in shown(log))

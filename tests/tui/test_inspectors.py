@@ -193,8 +193,9 @@ async def test_metrics_view_rows_duration_memory_totals(seed_session) -> None:
         assert str(view.get_cell("transform", "read")) == "5"
         assert str(view.get_cell("transform", "written")) == "3"
         assert str(view.get_cell("write", "written")) == "3"
-        assert str(view.get_cell(TOTAL_KEY, "read")) == "10"
-        assert str(view.get_cell(TOTAL_KEY, "written")) == "6"
+        # the totals: rows into the pipeline (its source) and out of it (its sink), each counted once
+        assert str(view.get_cell(TOTAL_KEY, "read")) == "5"
+        assert str(view.get_cell(TOTAL_KEY, "written")) == "3"
         assert str(view.get_cell("extract", "state")) == "done"
         assert str(view.get_cell(TOTAL_KEY, "state")) == "3/3 done"
         assert str(view.get_cell("extract", "duration")) not in ("", "—")
@@ -211,4 +212,4 @@ async def test_metrics_view_rows_duration_memory_totals(seed_session) -> None:
         # a refresh with nothing new keeps the sums (incremental, no double counting)
         view.refresh_metrics()
         view.refresh_metrics()
-        assert str(view.get_cell(TOTAL_KEY, "read")) == "10"
+        assert str(view.get_cell(TOTAL_KEY, "read")) == "5"

@@ -18,9 +18,11 @@ from osiris_tui.tui.app import DebuggerApp
 try:
     from tests.tui.app_support import quickstart_session, settle, wait_session
     from tests.tui.test_app import write_broken
+    from tests.tui.test_widgets import failing_session
 except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
     from app_support import quickstart_session, settle, wait_session  # type: ignore[no-redef]
     from test_app import write_broken  # type: ignore[no-redef]
+    from test_widgets import failing_session  # type: ignore[no-redef]
 
 SIZE = (120, 36)
 
@@ -89,6 +91,21 @@ def test_error_panel(snap_compare, tmp_path: Path) -> None:
         await wait_session(pilot, lambda s: s.run_state is RunState.FAILED)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_error_panel_scrolls_at_80x24(snap_compare, tmp_path: Path) -> None:
+    """80 x 24: the panel keeps to its share of the pane; focused (E), it scrolls down to the traceback."""
+    app = DebuggerApp(failing_session(tmp_path))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.run_state is RunState.FAILED)
+        await pilot.press("E", "pagedown", "pagedown")
+        await settle(pilot)
+        assert app.focused is app.error_panel and app.error_panel.scroll_y > 0
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 def test_help_screen(snap_compare, tmp_path: Path) -> None:

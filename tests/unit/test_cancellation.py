@@ -195,15 +195,14 @@ def test_restart_while_running_cancels_and_starts_over(make) -> None:
 
 
 # -- drivers stop at once -----------------------------------------------------------------------------
-def _ctx(tmp_path: Path) -> tuple[ExecutionContext, Any]:
-    context = ExecutionContext(tmp_path / "run")
-    return context, context.for_step("s")
+def _ctx(tmp_path: Path) -> Any:
+    return ExecutionContext(tmp_path / "run").for_step("s")
 
 
 def test_csv_read_stops_mid_parse(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text("a,b\n" + "1,x\n" * 300_000)
-    context, ctx = _ctx(tmp_path)
+    ctx = _ctx(tmp_path)
     reads = {"n": 0}
     original = ctx.check_cancelled
 
@@ -222,7 +221,7 @@ def test_csv_read_stops_mid_parse(tmp_path: Path) -> None:
 def test_csv_write_stopped_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     target.write_text("old,content\n1,2\n")
-    context, ctx = _ctx(tmp_path)
+    ctx = _ctx(tmp_path)
     writes = {"n": 0}
     original = ctx.check_cancelled
 
@@ -286,7 +285,8 @@ def test_a_second_ctrl_c_still_leaves_a_valid_status(tmp_path: Path) -> None:
 
 
 def test_headless_prints_what_prepare_logged(tmp_path: Path) -> None:
-    (tmp_path / "m.yaml").write_text("steps:\n  - {id: a, driver: duckdb.processor, config: {query: 'SELECT 1 AS x'}}\n")
+    (tmp_path / "m.yaml").write_text(
+        "steps:\n  - {id: a, driver: duckdb.processor, config: {query: 'SELECT 1 AS x'}}\n")
     result = subprocess.run([sys.executable, "-m", "osiris_tui", "run", str(tmp_path / "m.yaml"), "--json",
                              "--run-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -303,7 +303,8 @@ def test_records_stay_ordered_under_forced_thread_switches(tmp_path: Path) -> No
     path = tmp_path / "m.yaml"
     path.write_text("steps:\n"
                     "  - {id: a, driver: duckdb.processor, config: {query: 'SELECT 1 AS x'}}\n"
-                    "  - {id: b, driver: duckdb.processor, needs: [a], config: {query: 'SELECT x + 1 AS y FROM df_a'}}\n")
+                    "  - {id: b, driver: duckdb.processor, needs: [a],"
+                    " config: {query: 'SELECT x + 1 AS y FROM df_a'}}\n")
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:

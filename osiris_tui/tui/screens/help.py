@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -40,7 +41,8 @@ def help_table() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
+    # `dismiss` is Screen's own action (async); the screen needs no override of it.
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close", id="osiris.help.close"),
     ]
 
@@ -54,6 +56,3 @@ class HelpScreen(ModalScreen[None]):
                      "fix its config on disk, press r to re-run it, then c to continue.", style="dim"),
                 id="help-footer",
             )
-
-    def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)

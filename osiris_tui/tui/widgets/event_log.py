@@ -36,8 +36,15 @@ MAX_VIEW_LINES = 10_000  # matching lines kept scrollable; older ones drop off t
 MAX_RECORDS = 1_000_000  # records kept for re-filtering
 FILTER_DEBOUNCE = 0.15
 
-TIME_W, NAME_W = 12, 24  # longer names push that line's fields right rather than being cut
-STEP_W_MIN, STEP_W_MAX = 4, 20  # the step column fits the pipeline's longest id, within these bounds
+# Columns: time, name, step, then the fields. Every line of a log has the same column widths, so
+# the columns align: the name column fits the longest name known for the pipeline (the runtime's
+# longest event names, each step's duration metric) within bounds, the step column its longest id;
+# anything longer is cut in the middle ("connection_res…_complete"), keeping both ends readable.
+TIME_W = 12
+NAME_W_MIN, NAME_W_MAX = 24, 28
+STEP_W_MIN, STEP_W_MAX = 4, 20
+KNOWN_NAMES = ("connection_resolve_complete", "connection_resolve_start", "adapter_prepare_complete",
+               "◆ rows_written")
 _NAME_AT = TIME_W + 1
 
 # Fields not worth a column in a one-line summary.
@@ -97,6 +104,16 @@ def category(kind: str, name: str, record: Mapping[str, Any]) -> str:
     return "other"
 
 
+def fit_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters: cut in the middle with "…" when longer."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail:]
+
+
 def _step_of(record: Mapping[str, Any]) -> str:
     step = record.get("step_id")
     if step is None and isinstance(record.get("tags"), dict):
@@ -107,16 +124,19 @@ def _step_of(record: Mapping[str, Any]) -> str:
 class Entry:
     """One formatted record: what filtering and rendering need, nothing else."""
 
-    __slots__ = ("category", "is_error", "kind", "name_len", "seq", "step", "text")
+    __slots__ = ("category", "is_error", "kind", "name_len", "seq", "step", "step_at", "step_len", "text")
 
-    def __init__(self, seq: int, kind: str, step: str, text: str, cat: str, name_len: int) -> None:
+    def __init__(self, seq: int, kind: str, step: str, text: str, cat: str, name_len: int,
+                 step_at: int = 0, step_len: int = 0) -> None:
         self.seq = seq
         self.kind = kind
         self.step = step
         self.text = text
         self.category = cat
         self.is_error = cat == "error"
-        self.name_len = name_len
+        self.name_len = name_len  # the name as shown (maybe cut), from _NAME_AT
+        self.step_at = step_at  # where the step column starts, and the length of the id shown there
+        self.step_len = step_len
 
 
 class LineFormatter:
@@ -124,7 +144,11 @@ class LineFormatter:
 
     def __init__(self, base_dir: Path | None = None, step_ids: Iterable[str] = ()) -> None:
         self.base = str(base_dir).rstrip("/") + "/" if base_dir is not None else None
+        step_ids = list(step_ids)
         self.step_w = min(STEP_W_MAX, max([STEP_W_MIN, *(len(s) for s in step_ids)]))
+        known = [*KNOWN_NAMES, *(f"◆ step_{s}_duration" for s in step_ids)]
+        self.name_w = min(NAME_W_MAX, max([NAME_W_MIN, *(len(n) for n in known)]))
+        self.step_at = _NAME_AT + self.name_w + 1
 
     def _value(self, key: str, value: Any) -> str:
         if key in ("duration", "duration_seconds", "total_duration") or key.endswith("_seconds"):
@@ -155,10 +179,12 @@ class LineFormatter:
         step = _step_of(data)
         cat = category(kind, name, data)
         time = format_time(data.get("ts"))
-        label = name if kind == "event" else f"◆ {name}"
-        text = f"{time:<{TIME_W}.{TIME_W}} {label:<{NAME_W}} {step:<{self.step_w}} {self.fields(kind, data)}"
+        label = fit_middle(name if kind == "event" else f"◆ {name}", self.name_w)
+        shown_step = fit_middle(step, self.step_w)
+        text = (f"{time:<{TIME_W}.{TIME_W}} {label:<{self.name_w}} {shown_step:<{self.step_w}} "
+                f"{self.fields(kind, data)}")
         text = text.rstrip()
-        return Entry(seq, kind, step, mask_text(text), cat, len(label))
+        return Entry(seq, kind, step, mask_text(text), cat, len(label), self.step_at, len(shown_step))
 
 
 class EventLines(ScrollView, can_focus=True):
@@ -255,10 +281,8 @@ class EventLines(ScrollView, can_focus=True):
         text.stylize(base)
         text.stylize(_TIME_STYLE, 0, TIME_W)
         text.stylize(STYLES[entry.category], _NAME_AT, _NAME_AT + entry.name_len)
-        if entry.step:
-            start = entry.text.find(entry.step, _NAME_AT + entry.name_len)
-            if start >= 0:
-                text.stylize(_STEP_STYLE, start, start + len(entry.step))
+        if entry.step_len:
+            text.stylize(_STEP_STYLE, entry.step_at, entry.step_at + entry.step_len)
         if entry.is_error:
             text.stylize(Style(color="red"), _NAME_AT + entry.name_len)
         return Strip(text.render(self.app.console), text.cell_len)

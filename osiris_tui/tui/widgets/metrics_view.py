@@ -1,4 +1,8 @@
-"""MetricsView: per step rows read / written, duration, cached frame memory and state, plus totals."""
+"""MetricsView: per step rows read / written, duration, cached frame memory and state, plus totals.
+
+Each step's rows are those of its latest execution (a re-run replaces them). The totals row counts
+the rows read into the pipeline and written out of it, not the sum of every step's counts.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from osiris_tui.tui import format as fmt
 COLUMNS = [("step", "Step"), ("state", "State"), ("read", "Rows read"), ("written", "Rows written"),
            ("duration", "Duration"), ("memory", "Memory")]
 TOTAL_KEY = "__total__"
+TOTAL_LABEL = "Total in / out"  # rows read by the sources, written by the sinks (see `rows_for`)
 
 STATE_STYLES = {"done": "green", "failed": "bold red", "running": "yellow", "paused": "cyan",
                 "pending": "dim", "skipped": "dim italic"}
@@ -33,10 +38,18 @@ def _count(n: int | None) -> str:
 
 @dataclass
 class RowCounts:
-    """Sums of `rows_read` / `rows_written` metrics by step, read incrementally from the session's list."""
+    """Sums of `rows_read` / `rows_written` metrics by step, for each step's latest execution, read
+    incrementally from the session's list.
+
+    A re-run logs its metrics after the earlier execution's, in the same list; a step's execution ends
+    with its `step_<id>_duration` metric. `execution[step]` counts those endings, and `_of[step]` says
+    which execution the sums are from, so a re-run's rows replace the earlier ones instead of adding up.
+    """
 
     read: dict[str, int] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
+    execution: dict[str, int] = field(default_factory=dict)  # executions ended, by step
+    _of: dict[str, int] = field(default_factory=dict)  # the execution the sums are from, by step
     _source: Any = None
     _seen: int = 0
 
@@ -44,23 +57,49 @@ class RowCounts:
         if metrics is not self._source or len(metrics) < self._seen:  # a new run: start over
             self.read.clear()
             self.written.clear()
+            self.execution.clear()
+            self._of.clear()
             self._source, self._seen = metrics, 0
         for m in metrics[self._seen:]:
             name = m.get("metric")
-            if name not in ("rows_read", "rows_written"):
-                continue
             step = m.get("step_id")
             if step is None and isinstance(m.get("tags"), dict):
                 step = m["tags"].get("step")
             if step is None:
                 continue
+            step = str(step)
+            if name == f"step_{step}_duration":
+                self.execution[step] = self.execution.get(step, 0) + 1
+                continue
+            if name not in ("rows_read", "rows_written"):
+                continue
             try:
                 value = int(m.get("value") or 0)
             except (TypeError, ValueError):
                 continue
+            current = self.execution.get(step, 0)
+            if self._of.get(step) != current:  # the first rows of a new execution
+                self.read.pop(step, None)
+                self.written.pop(step, None)
+                self._of[step] = current
             target = self.read if name == "rows_read" else self.written
-            target[str(step)] = target.get(str(step), 0) + value
+            target[step] = target.get(step, 0) + value
         self._seen = len(metrics)
+
+    def of_step(self, step: str, state: str) -> tuple[int | None, int | None]:
+        """(read, written) of `step` as it stands in `state`: its finished execution's counts when done,
+        the counts so far of the one running or failed, nothing for a step not run since it was reset."""
+        of = self._of.get(step)
+        if of is None:
+            return None, None
+        current = self.execution.get(step, 0)
+        if state == "done":
+            fresh = of >= current - 1  # the execution that just ended (or, without endings, the only one)
+        elif state in ("running", "failed"):
+            fresh = of == current  # rows logged since the last ending
+        else:  # pending, paused before it, skipped: not run since a re-run upstream reset it
+            fresh = False
+        return (self.read.get(step), self.written.get(step)) if fresh else (None, None)
 
 
 class MetricsView(DataTable):
@@ -101,24 +140,36 @@ class MetricsView(DataTable):
                 self.move_cursor(row=row, animate=False)
 
     def rows_for(self) -> list[tuple[str, list[Text]]]:
-        """(row key, cells) for every step and the totals row."""
+        """(row key, cells) for every step and the totals row.
+
+        The totals count rows into and out of the pipeline: rows read by the steps that need no other
+        step (the sources), rows written by the steps no other step needs (the sinks). Summing every
+        step would count the same rows again at each step they pass through (a DuckDB step "writes"
+        the 24 rows that the CSV writer after it writes again).
+        """
         session = self.session
         self.counts.update(list(session.metrics))
+        steps = list(getattr(session.pipeline, "steps", []))
+        needed = {u for step in steps for u in step.upstream}
+        sources = {step.id for step in steps if not step.upstream}
+        sinks = {step.id for step in steps if step.id not in needed}
         rows: list[tuple[str, list[Text]]] = []
         total_read = total_written = total_mem = 0
         total_dur = 0.0
         any_dur = False
-        for status in session.statuses():
+        statuses = session.statuses()
+        for status in statuses:
             sid = status.step_id
-            read = self.counts.read.get(sid)
-            written = self.counts.written.get(sid)
+            state = str(status.state)
+            read, written = self.counts.of_step(sid, state)
             try:
                 nbytes = session.output_nbytes(sid)
             except Exception:
                 nbytes = None
-            state = str(status.state)
-            total_read += read or 0
-            total_written += written or 0
+            if sid in sources or not steps:
+                total_read += read or 0
+            if sid in sinks or not steps:
+                total_written += written or 0
             total_mem += nbytes or 0
             if status.duration is not None:
                 total_dur += status.duration
@@ -131,9 +182,9 @@ class MetricsView(DataTable):
                 Text(human_duration(status.duration), justify="right"),
                 Text(human_bytes(nbytes), justify="right"),
             ]))
-        done = sum(1 for s in session.statuses() if str(s.state) == "done")
+        done = sum(1 for s in statuses if str(s.state) == "done")
         rows.append((TOTAL_KEY, [
-            Text("Total", style="bold"),
+            Text(TOTAL_LABEL, style="bold"),
             Text(f"{done}/{len(rows)} done", style="bold"),
             Text(f"{total_read:,}", style="bold", justify="right"),
             Text(f"{total_written:,}", style="bold", justify="right"),

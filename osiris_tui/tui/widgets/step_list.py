@@ -74,6 +74,34 @@ def _fit(text: str, width: int) -> str:
     return text[: width - 1] + "…"
 
 
+def _cut(text: str, width: int, head: int) -> str:
+    """`text` in `width` cells: its first `head` characters, "…", then its end."""
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+def fit_labels(ids: Iterable[str], width: int) -> dict[str, str]:
+    """Each id in `width` cells, cut in the middle when longer ("extract_cust…_prod_a"), so that ids
+    sharing a long prefix (or suffix) keep the part that tells them apart. When two ids still get the
+    same label, those labels move the cut until they differ (or no cut tells them apart)."""
+    ids = list(dict.fromkeys(ids))
+    if width <= 1:
+        return {i: _fit(i, width) for i in ids}
+    middle = width - 1 - (width - 1) // 2  # cells before the "…"; the end gets the rest
+    labels = {i: i if len(i) <= width else _cut(i, width, middle) for i in ids}
+    groups: dict[str, list[str]] = {}
+    for i, label in labels.items():
+        groups.setdefault(label, []).append(i)
+    for label, same in groups.items():
+        if len(same) < 2 or all(len(i) <= width for i in same):
+            continue
+        for head in sorted(range(width), key=lambda h: abs(h - middle)):  # nearest the middle first
+            tried = {i: i if len(i) <= width else _cut(i, width, head) for i in same}
+            if len(set(tried.values())) == len(same) and not set(tried.values()) & (set(labels.values()) - {label}):
+                labels.update(tried)
+                break
+    return labels
+
+
 class StepList(ScrollView, can_focus=True):
     """The steps; the highlighted block is the selected step.
 
@@ -125,6 +153,7 @@ class StepList(ScrollView, can_focus=True):
         self._needs: list[list[str]] = []  # each step's wrapped "← a, b" lines
         self._cache: dict[tuple[int, int], tuple[tuple[Any, ...], Strip]] = {}
         self._row_styles: dict[tuple[str, bool], Style] = {}
+        self._labels: dict[int, dict[str, str]] = {}  # the step ids fitted to a width, by width
 
     # -- data ------------------------------------------------------------------------------------------
     def set_pipeline(self, pipeline: Pipeline) -> None:
@@ -174,6 +203,7 @@ class StepList(ScrollView, can_focus=True):
             self._needs.append(needs)
             self._lines.extend((index, line) for line in range(2 + len(needs)))
         self._cache.clear()
+        self._labels.clear()
         self.virtual_size = Size(width, len(self._lines))
         self.refresh()
 
@@ -222,11 +252,11 @@ class StepList(ScrollView, can_focus=True):
         cached = self._cache.get((step_index, line))
         if cached is not None and cached[0] == signature:
             return cached[1]
-        strip = self._render(step_index, line, status, self._row_style(component), width)
+        strip = self._render_step_line(step_index, line, status, self._row_style(component), width)
         self._cache[(step_index, line)] = (signature, strip)
         return strip
 
-    def _render(self, step_index: int, line: int, status: StepStatus, row: Style, width: int) -> Strip:
+    def _render_step_line(self, step_index: int, line: int, status: StepStatus, row: Style, width: int) -> Strip:
         step = self._pipeline.steps[step_index]
         inner = max(0, width - 2 * PAD)
         parts: list[tuple[str, str]] = []  # (text, style spec)
@@ -240,7 +270,7 @@ class StepList(ScrollView, can_focus=True):
             else:
                 right = (self._live_duration(status), "yellow" if status.state is StepState.RUNNING else "dim")
             room = inner - 4 - (len(right[0]) + 1 if right[0] else 0)
-            name = _fit(step.id, room)
+            name = self._label(step.id, room)
             parts = [bp, (" ", ""), (icon, icon_style), (" ", ""), (name, ID_STYLES.get(status.state, "")),
                      (" " * max(0, room - len(name)), "")]
             if right[0]:
@@ -262,6 +292,13 @@ class StepList(ScrollView, can_focus=True):
                 used += len(text)
         segments.append(Segment(" " * max(0, width - used), row))
         return Strip(segments).crop(0, width).simplify()
+
+    def _label(self, step_id: str, width: int) -> str:
+        """`step_id` as shown in `width` cells, distinct from the other steps' ids at that width."""
+        labels = self._labels.get(width)
+        if labels is None:
+            labels = self._labels[width] = fit_labels(self._ids, width)
+        return labels.get(step_id) or _fit(step_id, width)
 
     # -- selection -------------------------------------------------------------------------------------
     @property
