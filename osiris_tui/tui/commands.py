@@ -73,6 +73,8 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("↑ / ↓", "Select a step (step list) or move the cursor (table)", "Navigate"),
     ("s", "Sort the Data table by the cursor's column (again: reverse)", "Data"),
     ("click header", "Sort the Data table by that column", "Data"),
+    ("Enter", "Data table: the cursor's row in full, every column (Esc closes)", "Data"),
+    ("y / Y", "Row view: copy the value as text / the whole row as JSON", "Data"),
     ("ctrl+p", "Command palette: every action by name", "App"),
 )
 
