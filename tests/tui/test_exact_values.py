@@ -19,6 +19,7 @@ from osiris_tui.runtime.session import DebugSession, StepState
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.screens.row_view import RowViewScreen
 from osiris_tui.tui.widgets.data_view import ColumnInfo, FrameSummary
+from osiris_tui.tui.widgets.event_log import LineFormatter
 
 try:
     from tests.tui.app_support import pipeline, registry, settle, wait_session
@@ -185,3 +186,10 @@ def test_shape_says_one_row_one_column_and_the_dtype_line_says_what_is_left_out(
                 assert "float64" in part
     # everything fits: no marker
     assert "more" not in FrameSummary(1, columns[:2], None, "").columns_text(200).plain
+
+
+def test_event_log_values_read_exactly() -> None:
+    lines = LineFormatter()
+    assert lines.fields("metric", {"metric": "ratio", "value": 0.1234567890123}) == "= 0.1234567890123"
+    fields = lines.fields("event", {"event": "e", "score": 1 / 3, "amount": Decimal("10038.960"), "rows": 3})
+    assert "score=0.3333333333333333" in fields and "amount=10038.960" in fields and "rows=3" in fields
