@@ -367,6 +367,9 @@ class DataView(Vertical):
     def _frame_parts(self) -> tuple[Static, ColumnsLine, Vertical]:
         if self._shape is None or self._columns is None or self._holder is None:
             self._shape = Static(id="data-shape")
+            # one line each (the lead, the shape), cut with … rather than wrapped
+            self._shape.styles.text_wrap = "nowrap"
+            self._shape.styles.text_overflow = "ellipsis"
             self._columns = ColumnsLine(id="data-columns")
             self._holder = Vertical(id="data-table-holder")
             self.mount(self._shape, self._columns, self._holder)
