@@ -36,6 +36,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.text import Text
 
 NULL_MARK = "∅"
@@ -283,8 +284,6 @@ def measure(column: ArrowColumn, *, limit: int | None = None, thousands: bool = 
     t = column.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         try:
-            import pyarrow.compute as pc
-
             lo_hi = pc.min_max(column)
             found += _python(pa.array([lo_hi["min"].as_py(), lo_hi["max"].as_py()], t))
         except (pa.ArrowException, OverflowError, TypeError):
@@ -293,4 +292,20 @@ def measure(column: ArrowColumn, *, limit: int | None = None, thousands: bool = 
 
 
 def _widest(found: Iterable[Any], limit: int | None, thousands: bool) -> int:
-    return max((styled(v, limit=limit, thousands=thousands).cell_len for v in found), default=0)
+    return max((_width(v, limit, thousands) for v in found), default=0)
+
+
+def _width(value: Any, limit: int | None, thousands: bool) -> int:
+    """`styled(value, …).cell_len`, without building the Text for the common case: printable ASCII,
+    one cell per character."""
+    if isinstance(value, str):
+        text = value
+    elif value is None:
+        return len(NULL_MARK)
+    elif thousands or is_null(value):
+        return styled(value, limit=limit, thousands=thousands).cell_len
+    else:
+        text = plain(value)
+    if text and text.isascii() and text.isprintable():
+        return len(text) if limit is None else min(len(text), limit)
+    return styled(value, limit=limit, thousands=thousands).cell_len

@@ -11,7 +11,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
+from rich.text import Text
 from textual.app import App
+from textual.coordinate import Coordinate
 
 from osiris_tui.frames import format as vf
 from osiris_tui.manifest.model import Step
@@ -165,6 +167,13 @@ async def test_a_cell_wider_than_its_column_ends_in_an_ellipsis(tmp_path: Path) 
         lines = table_lines(app)
         assert "y" * 39 + "…" in lines[2]
         assert "x" * 30 in lines[1]
+        # hovering the cut cell: the whole value, through the same formatter; an uncut one has no tooltip
+        table = view.table
+        assert table is not None
+        table._set_tooltip_from_cell_at(Coordinate(1, 0))
+        assert isinstance(table.tooltip, Text) and table.tooltip.plain == "y" * 200
+        table._set_tooltip_from_cell_at(Coordinate(0, 0))
+        assert table.tooltip is None
 
 
 def test_shape_says_one_row_one_column_and_the_dtype_line_says_what_is_left_out() -> None:
