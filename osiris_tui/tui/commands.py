@@ -63,7 +63,7 @@ KEYS: tuple[KeyAction, ...] = (
     KeyAction("osiris.data.next_input", "i", "next_input", "Input",
               "Data tab, a step not run yet or failed: show its next input", "i", show=False, group="Data"),
     KeyAction("osiris.data.describe", "d", "describe", "Describe",
-              "Data tab: describe the frame, a row of stats per column (again: the rows)", "d",
+              "Data tab: describe the frame, stats per column (again: the rows)", "d",
               show=False, group="Data"),
     KeyAction("osiris.focus_steps", "escape", "focus_steps", "Steps", "Back to the step list", "Esc",
               show=False, group="Navigate"),
@@ -78,6 +78,8 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("↑ / ↓", "Select a step (step list) or move the cursor (table)", "Navigate"),
     ("s", "Sort the Data table by the cursor's column (again: reverse)", "Data"),
     ("click header", "Sort the Data table by that column", "Data"),
+    ("Enter", "Data table: the cursor's row in full, every column (Esc closes)", "Data"),
+    ("y / Y", "Row view: copy the value as text / the whole row as JSON", "Data"),
     ("ctrl+p", "Command palette: every action by name", "App"),
 )
 

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from osiris_tui.frames.describe import describe
 from osiris_tui.runtime.session import RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.widgets.data_view import frame_to_arrow
-from osiris_tui.tui.widgets.describe import STATS_COLUMNS, describe, stats_table
+from osiris_tui.tui.widgets.describe import STATS_COLUMNS, stats_table
 
 try:
     from tests.tui.app_support import quickstart_session, settle, wait_session
@@ -51,7 +52,7 @@ def test_describe_counts_nulls_distinct_and_stats_per_type() -> None:
     table = stats_table(list(stats.values()))
     assert tuple(table.column_names) == STATS_COLUMNS
     rows = {r["column"]: r for r in table.to_pylist()}
-    assert rows["day"]["min"] == "2024-01-05" and rows["x"]["max"] == "5" and rows["s"]["mean"] is None
+    assert rows["day"]["min"] == "2024-01-05" and rows["x"]["max"] == "5.0" and rows["s"]["mean"] is None
     assert rows["n"]["nulls"] == 1 and rows["cat"]["distinct"] == 2
 
 
@@ -109,9 +110,13 @@ async def test_d_toggles_the_describe_view_and_keeps_it_across_inputs(tmp_path: 
         assert rows["currency"]["min"] == rows["currency"]["max"] == "EUR"
         orders = session.prepared.results["extract-orders"]["df"]
         assert rows["amount"]["mean"] == pytest.approx(orders["amount"].mean())
-        assert rows["amount"]["max"] == f"{orders['amount'].max():.6g}"
+        assert rows["amount"]["max"] == repr(float(orders["amount"].max()))  # exact, not rounded
         shape = str(view.query_one("#data-shape").render())
         assert "describe" in shape and "d rows" in shape
+        # as shown: counts with separators, values exact
+        lines = ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
+        shown = next(line for line in lines if line.lstrip().startswith("order_id "))
+        assert shown.count(" 5,000 ") == 2 and " 100001 " in shown
         # the mode stays on the next input
         await pilot.press("i")
         await settle(pilot)

@@ -127,3 +127,21 @@ def test_small_terminal(snap_compare, tmp_path: Path) -> None:
         await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_row_view(snap_compare, tmp_path: Path) -> None:
+    """Enter on a Data table cell: the row in full, the cursor's column highlighted."""
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_session(pilot, lambda s: s.status("revenue").state is StepState.PAUSED
+                           and s.run_state is RunState.PAUSED)
+        table = app.data_view.table
+        assert table is not None
+        table.focus()
+        await pilot.press("down", "right", "right", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -72,6 +72,10 @@ def _tui_classes() -> list[type]:
             if cls.__module__ == module.__name__ and issubclass(cls, MessagePump)]
 
 
+# Private methods replaced on purpose (each says so in a comment where it is defined).
+_DELIBERATE = {"ExactDataTable._get_cell_renderable", "ExactDataTable._set_tooltip_from_cell_at"}
+
+
 def test_no_widget_overrides_a_private_textual_name() -> None:
     """A private method of ours with the name of one of Textual's replaces it (StepList once had `_render`)."""
     clashes = []
@@ -80,8 +84,13 @@ def test_no_widget_overrides_a_private_textual_name() -> None:
         for name in vars(cls):
             if name.startswith("_") and not name.startswith("__") and name not in _GENERATED:
                 owner = next((b for b in textual_bases if name in vars(b)), None)
-                if owner is not None:
-                    clashes.append(f"{cls.__qualname__}.{name} hides {owner.__qualname__}.{name}")
+                if owner is None:
+                    continue
+                where = f"{cls.__qualname__}.{name}"
+                if where in _DELIBERATE:  # meant to replace it: the signature must still match
+                    assert inspect.signature(vars(cls)[name]) == inspect.signature(vars(owner)[name]), where
+                    continue
+                clashes.append(f"{where} hides {owner.__qualname__}.{name}")
     assert clashes == []
 
 

@@ -12,35 +12,51 @@ frames are kept, so going back to a step is instant.
 `d` toggles the Describe view: instead of the rows, one row per column with its count, nulls, distinct
 values, min, max, mean, median and stdev (see `describe.py`), computed in a thread worker and kept per
 frame like the converted ones. The mode stays while moving between steps.
+
+Every cell reads as `osiris_tui.frames.format` writes it: floats in their shortest exact form, Decimals
+and big ints whole, timestamps with every digit, NULL as a dim `∅` (never the text "None"). The table
+(`ExactDataTable`) formats a page of rows at a time as they come on screen, and column widths are
+measured with the same formatter on a sample of each column; a value wider than its column ends in `…`.
+Enter opens the row view (`screens/row_view.py`): every column of the cursor's row in full.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.widget import Widget
 from textual.widgets import Static
 from textual_fastdatatable import ArrowBackend
 from textual_fastdatatable.data_table import DataTable
 
+from osiris_tui.frames import format as vf
 from osiris_tui.runtime.local_adapter import driver_inputs
 from osiris_tui.runtime.session import DebugSession, StepState
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.messages import FrameLoaded
-from osiris_tui.tui.widgets.describe import describe, stats_table
+from osiris_tui.tui.screens.row_view import RowField, RowViewScreen
+from osiris_tui.tui.widgets.describe import COUNT_COLUMNS, RIGHT_COLUMNS, describe, stats_table
 
 MAX_COLUMN_WIDTH = 40
+CELL_LIMIT = MAX_COLUMN_WIDTH + 1  # characters a cell is given: one more than fits, so a cut one shows `…`
+PAGE_ROWS = 64  # cells are formatted this many rows of a column at a time
+TOOLTIP_LIMIT = 2000
+COLUMN_LINES = 3  # the dtype line wraps over at most this many lines (#data-columns' max-height)
 CACHE_SIZE = 2
 
 
@@ -56,7 +72,7 @@ class FrameSummary:
     rows: int
     columns: list[ColumnInfo]
     nbytes: int | None
-    origin: str  # "output of revenue", "input of save-revenue (what it wrote)"
+    origin: str  # "output of revenue", "input of save-revenue (the frame it was given)"
 
     def shape_text(self, lead: Text | None = None, hint: Text | None = None) -> Text:
         """`5,000 rows x 6 columns · 117 KB · output of x`, or the lead line above `5,000 rows x 6 columns · 117 KB`."""
@@ -64,9 +80,9 @@ class FrameSummary:
         if lead is not None:
             text.append_text(lead)
             text.append("\n")
-        text.append(f"{fmt.count(self.rows)} rows", style="bold")
+        text.append(vf.plural(self.rows, "row"), style="bold")
         text.append(" \N{MULTIPLICATION SIGN} ")
-        text.append(f"{len(self.columns)} columns", style="bold")
+        text.append(vf.plural(len(self.columns), "column"), style="bold")
         if self.nbytes is not None:
             text.append(f" · {fmt.nbytes(self.nbytes)}", style="dim")
         if lead is None and self.origin:
@@ -76,30 +92,146 @@ class FrameSummary:
             text.append_text(hint)
         return text
 
-    def columns_text(self) -> Text:
-        text = Text()
-        for i, col in enumerate(self.columns):
-            if i:
-                text.append("  ")
-            text.append(col.name, style="bold")
-            text.append(f" {col.dtype}", style="cyan")
-            if col.nulls:
-                text.append(f" {fmt.count(col.nulls)} null", style="yellow")
+    def columns_text(self, width: int | None = None, lines: int = COLUMN_LINES) -> Text:
+        """`name dtype [N null]` per column, two spaces apart; a pair never breaks across lines. Within
+        `width` cells and `lines` lines, the columns that do not fit end the text as `… +N more`."""
+        pairs = [_column_pair(col) for col in self.columns]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if width is None or width <= 0:
+            for i, pair in enumerate(pairs):
+                text.append("  " if i else "")
+                text.append_text(pair)
+            return text
+        line, used, i = 1, 0, 0
+        while i < len(pairs):
+            pair, last = pairs[i], line == lines
+            rest = len(pairs) - i - 1
+            gap = 2 if used else 0
+            # on the last line, room stays for the `… +N more` that would follow this pair
+            reserve = 2 + len(f"… +{rest} more") if last and rest else 0
+            if used + gap + pair.cell_len + reserve <= width or (not used and not last):
+                text.append("  " if gap else "")
+                text.append_text(pair)
+                used += gap + pair.cell_len
+                i += 1
+            elif not last:
+                text.append("\n")
+                line, used = line + 1, 0
+            else:
+                text.append(("  " if used else "") + f"… +{len(pairs) - i} more", style="dim")
+                break
         return text
 
 
-class PresizedArrowBackend(ArrowBackend):
-    """An ArrowBackend whose column widths may be given (a sorted copy keeps its frame's widths)."""
+def _column_pair(col: ColumnInfo) -> Text:
+    pair = Text()
+    pair.append(col.name, style="bold")
+    pair.append(f" {col.dtype}", style="cyan")
+    if col.nulls:
+        pair.append(f" {vf.count(col.nulls)} null", style="yellow")
+    return pair
 
-    def __init__(self, data: pa.Table, widths: Sequence[int] | None = None) -> None:
+
+class ColumnsLine(Widget):
+    """The columns and their dtypes (`FrameSummary.columns_text`), laid out for the widget's width."""
+
+    DEFAULT_CSS = "ColumnsLine { height: auto; }"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.summary: FrameSummary | None = None
+
+    def show(self, summary: FrameSummary) -> None:
+        self.summary = summary
+        self.refresh(layout=True)
+
+    def text(self, width: int | None = None) -> Text:
+        if self.summary is None:
+            return Text()
+        return self.summary.columns_text(width if width is not None else self.content_size.width)
+
+    def render(self) -> RenderableType:
+        return self.text()
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return self.text(width).plain.count("\n") + 1
+
+
+class PresizedArrowBackend(ArrowBackend):
+    """An ArrowBackend whose column widths are measured as `frames.format` writes the cells, on a sample
+    of each column, or given (a sorted copy keeps its frame's widths). `counts` names the columns shown
+    with thousands separators (Describe's)."""
+
+    def __init__(self, data: pa.Table, widths: Sequence[int] | None = None,
+                 counts: Collection[str] = ()) -> None:
         super().__init__(data)
         self._preset_widths = list(widths) if widths is not None else None
+        self.counts = frozenset(counts)
 
     @property
     def column_content_widths(self) -> list[int]:
-        if self._preset_widths is not None:
-            return self._preset_widths
-        return super().column_content_widths
+        if self._preset_widths is None:
+            self._preset_widths = [
+                vf.measure(column, limit=CELL_LIMIT, thousands=name in self.counts)
+                for name, column in zip(self.data.column_names, self.data.columns, strict=True)
+            ]
+        return self._preset_widths
+
+
+class ExactDataTable(DataTable):
+    """A fastdatatable `DataTable` whose cells read as `osiris_tui.frames.format` writes them.
+
+    The backend keeps the values (`get_cell_at` still returns them); only turning a value into a
+    renderable changes, a page of `PAGE_ROWS` rows of one column at a time, from the backend's Arrow
+    table, so only what comes on screen is ever formatted. `justify` aligns named columns (by default by
+    their type); the backend's `counts` columns get thousands separators.
+    """
+
+    def __init__(self, *, justify: Mapping[str, vf.Justify] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.justify = dict(justify or {})
+        self._pages: LRUCache[tuple[int, int], list[Text]] = LRUCache(512)
+        self._pages_of: pa.Table | None = None
+
+    def cell_text(self, row_index: int, column_index: int) -> Text:
+        """The cell's formatted text (one line, cut at `CELL_LIMIT` characters)."""
+        backend = self.backend
+        assert isinstance(backend, ArrowBackend)
+        data: pa.Table = backend.data
+        if data is not self._pages_of:  # sorted in place: nothing cached holds
+            self._pages.clear()
+            self._pages_of = data
+        page = row_index // PAGE_ROWS
+        key = (column_index, page)
+        cells = self._pages.get(key)
+        if cells is None:
+            name = data.column_names[column_index]
+            counts: Collection[str] = getattr(backend, "counts", ())
+            cells = vf.styled_cells(data.column(column_index), page * PAGE_ROWS, (page + 1) * PAGE_ROWS,
+                                    limit=CELL_LIMIT, thousands=name in counts, justify=self.justify.get(name))
+            self._pages[key] = cells
+        return cells[row_index - page * PAGE_ROWS]
+
+    # Deliberately overrides textual-fastdatatable's private `DataTable._get_cell_renderable` (same
+    # signature): the one call its render path makes to turn a data cell into a renderable.
+    def _get_cell_renderable(self, row_index: int, column_index: int,
+                             max_width: int | None = None) -> RenderableType | Text:
+        if row_index < 0 or not isinstance(self.backend, ArrowBackend):
+            return super()._get_cell_renderable(row_index, column_index, max_width)
+        return self.cell_text(row_index, column_index)
+
+    # Deliberately overrides textual-fastdatatable's private `DataTable._set_tooltip_from_cell_at`, so a
+    # tooltip shows the value as the cells and the row view do: in full, only for a value its cell cuts.
+    def _set_tooltip_from_cell_at(self, coordinate: Coordinate) -> None:
+        backend = self.backend
+        if coordinate.row < 0 or not isinstance(backend, ArrowBackend) or not self.is_valid_coordinate(coordinate):
+            super()._set_tooltip_from_cell_at(coordinate)
+            return
+        column = self.ordered_columns[coordinate.column]
+        value = vf.values(backend.data.column(coordinate.column), coordinate.row, coordinate.row + 1)[0]
+        shown = self.cell_text(coordinate.row, coordinate.column)
+        cut = shown.cell_len > column.render_width - 2 or shown.plain != vf.plain(value)
+        self.tooltip = vf.styled(value, one_line=False, limit=TOOLTIP_LIMIT) if cut and not vf.is_null(value) else None
 
 
 def frame_to_arrow(df: pd.DataFrame) -> pa.Table:
@@ -215,7 +347,7 @@ class DataView(Vertical):
         self._origin = ""
         self._sort: tuple[str, str] | None = None
         self.loading_frame = False
-        self._table: DataTable | None = None
+        self._table: ExactDataTable | None = None
         self._lead: Text | None = None  # the shape line's lead while showing an input
         self._summary: FrameSummary | None = None  # of the frame shown
         self._hint: Text | None = None
@@ -226,16 +358,19 @@ class DataView(Vertical):
         self._message = Static(id="data-message")
         # built when the first frame is shown (fewer widgets at startup)
         self._shape: Static | None = None
-        self._columns: Static | None = None
+        self._columns: ColumnsLine | None = None
         self._holder: Vertical | None = None
 
     def compose(self) -> ComposeResult:
         yield self._message
 
-    def _frame_parts(self) -> tuple[Static, Static, Vertical]:
+    def _frame_parts(self) -> tuple[Static, ColumnsLine, Vertical]:
         if self._shape is None or self._columns is None or self._holder is None:
             self._shape = Static(id="data-shape")
-            self._columns = Static(id="data-columns")
+            # one line each (the lead, the shape), cut with … rather than wrapped
+            self._shape.styles.text_wrap = "nowrap"
+            self._shape.styles.text_overflow = "ellipsis"
+            self._columns = ColumnsLine(id="data-columns")
             self._holder = Vertical(id="data-table-holder")
             self.mount(self._shape, self._columns, self._holder)
         return self._shape, self._columns, self._holder
@@ -279,7 +414,8 @@ class DataView(Vertical):
         nbytes = self.session.output_nbytes(step_id) if df is not None else None
         if df is None:
             df = self.session.input_frame(step_id)
-            origin = f"input of {step_id} (what it wrote)"
+            # the frame as handed over: a writer may still change it (the CSV writer sorts its columns)
+            origin = f"input of {step_id} (the frame it was given)"
         if df is None or not isinstance(df, pd.DataFrame):
             self._show_message("this step produced no DataFrame")
             return
@@ -410,7 +546,7 @@ class DataView(Vertical):
                 table = frame_to_arrow(df)
                 summary = summarize(df, table, nbytes, origin)
             dtypes = [c.dtype for c in summary.columns]
-            backend = self._backend(stats_table(describe(table, dtypes)))
+            backend = self._backend(stats_table(describe(table, dtypes)), counts=COUNT_COLUMNS)
         except Exception as exc:  # show it, never crash the app over a frame
             self.post_message(FrameLoaded(token, key, None, None, error=f"cannot describe: {type(exc).__name__}: {exc}",
                                           extra={"describe": True}))
@@ -418,8 +554,9 @@ class DataView(Vertical):
         self.post_message(FrameLoaded(token, key, backend, summary, extra={"df": df, "describe": True}))
 
     @staticmethod
-    def _backend(table: pa.Table, widths: Sequence[int] | None = None) -> ArrowBackend:
-        backend = PresizedArrowBackend(table, widths)
+    def _backend(table: pa.Table, widths: Sequence[int] | None = None,
+                 counts: Collection[str] = ()) -> ArrowBackend:
+        backend = PresizedArrowBackend(table, widths, counts)
         backend.render_markup = False  # values are data, never markup
         backend.column_content_widths  # noqa: B018 — measure here, off the UI thread
         return backend
@@ -430,7 +567,8 @@ class DataView(Vertical):
         try:
             data: pa.Table = backend.data
             sorted_table = data.sort_by([(column, order)])
-            new = self._backend(sorted_table, backend.column_content_widths)
+            new = self._backend(sorted_table, backend.column_content_widths,
+                                getattr(backend, "counts", ()))
         except Exception as exc:
             self.post_message(FrameLoaded(token, key, None, None, error=f"cannot sort by {column}: {exc}"))
             return
@@ -481,7 +619,7 @@ class DataView(Vertical):
         text.no_wrap, text.overflow = True, "ellipsis"
         shape.update(text)
         shape.display = True
-        columns.update(summary.columns_text())
+        columns.show(summary)
         columns.display = bool(summary.columns) and not self.describing
         labels: list[str | Text] = []
         for name in backend.columns:
@@ -489,9 +627,10 @@ class DataView(Vertical):
             if self._sort is not None and self._sort[0] == name:
                 label.append(" ▲" if self._sort[1] == "ascending" else " ▼", style="bold")
             labels.append(label)
-        table = DataTable(
+        table = ExactDataTable(
             backend=backend, column_labels=labels, max_column_content_width=MAX_COLUMN_WIDTH,
-            null_rep="[dim]∅[/]", render_markup=False, zebra_stripes=True, classes="data-table",
+            null_rep=f"[{vf.NULL_STYLE}]{vf.NULL_MARK}[/]", render_markup=False, zebra_stripes=True,
+            classes="data-table", justify=dict.fromkeys(RIGHT_COLUMNS, "right") if self.describing else None,
         )
         self._table = table
         holder.mount(table)
@@ -500,9 +639,43 @@ class DataView(Vertical):
         if had_focus:
             table.focus()
 
+    # -- the row view ----------------------------------------------------------------------------------
+    @on(DataTable.CellSelected)
+    def _cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.open_row_view(event.coordinate.row, event.coordinate.column)
+
+    def row_fields(self, row: int) -> list[RowField]:
+        """Every column of the shown table's `row`: its name, dtype and exact value."""
+        table = self.table
+        if table is None or not isinstance(table.backend, ArrowBackend):
+            return []
+        data: pa.Table = table.backend.data
+        dtypes = [str(t) for t in data.schema.types]
+        summary = self._summary
+        if not self.describing and summary is not None and len(summary.columns) == data.num_columns:
+            dtypes = [c.dtype for c in summary.columns]
+        return [RowField(name, dtype, vf.values(column, row, row + 1)[0])
+                for name, dtype, column in zip(data.column_names, dtypes, data.columns, strict=True)]
+
+    def open_row_view(self, row: int | None = None, column: int | None = None) -> bool:
+        """Show the row (by default the cursor's) in full, the column highlighted (False: no table)."""
+        table = self.table
+        if table is None or table.row_count == 0:
+            return False
+        row = table.cursor_row if row is None else row
+        column = table.cursor_column if column is None else column
+        fields = self.row_fields(row)
+        if not fields:
+            return False
+        where = self._origin if not self.describing else f"describe · {self._origin}"
+        title = f"row {vf.count(row + 1)} of {vf.count(table.row_count)}" + (f" · {where}" if where else "")
+        self.app.push_screen(RowViewScreen(fields, current=column, title=title))
+        return True
+
     # -- sorting ---------------------------------------------------------------------------------------
     @property
-    def table(self) -> DataTable | None:
+    def table(self) -> ExactDataTable | None:
         return self._table
 
     def action_sort(self) -> None:

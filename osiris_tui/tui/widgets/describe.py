@@ -1,110 +1,32 @@
-"""Describe: one summary row per column of a frame (like VisiData's Describe sheet), from its Arrow table.
+"""The Describe view's layout (`d` on the Data tab): one row per column of the frame.
 
-`describe(table)` returns a `ColumnStats` per column: count (non-null), nulls, distinct (non-null),
-min and max (numbers, dates and times, strings), and mean, median and stdev (numbers only). Everything
-is computed with `pyarrow.compute` kernels over the Arrow table the Data tab already has, so a
-million-row frame takes a fraction of a second; a statistic a column's type does not support is None.
-`stats_table(stats)` lays them out as an Arrow table for the Data tab's table widget.
+The statistics come from `osiris_tui.frames.describe`; this lays them out as an Arrow table for the
+Data tab's table widget. Min and max are text made by `frames.format.plain` (a column's values may be
+numbers, dates or strings), so they read exactly as the cells of the rows do; mean, median and stdev
+are floats, shown by the table in their shortest exact form; count, nulls and distinct are shown with
+thousands separators (`COUNT_COLUMNS`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-PARALLEL_CELLS = 1_000_000  # from this many values on, columns are described in parallel
+from osiris_tui.frames import format as vf
+from osiris_tui.frames.describe import ColumnStats, describe
+
+__all__ = ["COUNT_COLUMNS", "RIGHT_COLUMNS", "STATS_COLUMNS", "describe", "format_value", "stats_table"]
+
 STATS_COLUMNS = ("column", "dtype", "count", "nulls", "distinct", "min", "max", "mean", "median", "stdev")
-
-
-@dataclass(frozen=True)
-class ColumnStats:
-    name: str
-    dtype: str
-    count: int  # non-null values
-    nulls: int
-    distinct: int | None  # distinct non-null values
-    min: Any = None
-    max: Any = None
-    mean: float | None = None
-    median: float | None = None
-    stdev: float | None = None  # sample standard deviation (ddof=1, as pandas)
-
-
-def _is_numeric(t: pa.DataType) -> bool:
-    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-
-
-def _has_order(t: pa.DataType) -> bool:
-    return (_is_numeric(t) or pa.types.is_temporal(t) or pa.types.is_string(t)
-            or pa.types.is_large_string(t) or pa.types.is_boolean(t))
-
-
-def _scalar(value: pa.Scalar) -> Any:
-    return value.as_py() if value.is_valid else None
-
-
-def _float(value: pa.Scalar) -> float | None:
-    v = _scalar(value)
-    return None if v is None else float(v)
-
-
-def describe_column(name: str, column: pa.ChunkedArray | pa.Array, dtype: str | None = None) -> ColumnStats:
-    """The summary of one column (a failing statistic is None, never an error)."""
-    if pa.types.is_dictionary(column.type):  # a pandas category: its values, not its codes
-        column = column.cast(column.type.value_type)
-    t = column.type
-    nulls = column.null_count
-    count = len(column) - nulls
-    stats: dict[str, Any] = {}
-    try:
-        stats["distinct"] = pc.count_distinct(column, mode="only_valid").as_py() if count else 0
-    except (pa.ArrowException, TypeError):
-        stats["distinct"] = None
-    if count and _has_order(t):
-        try:
-            lo_hi = pc.min_max(column)
-            stats["min"], stats["max"] = _scalar(lo_hi["min"]), _scalar(lo_hi["max"])
-        except (pa.ArrowException, TypeError):
-            pass
-    if count and _is_numeric(t):
-        for key, compute in (("mean", lambda c: pc.mean(c)),
-                             ("median", lambda c: pc.quantile(c, q=0.5)[0]),
-                             ("stdev", lambda c: pc.stddev(c, ddof=1))):
-            try:
-                stats[key] = _float(compute(column))
-            except (pa.ArrowException, TypeError, IndexError):
-                pass
-    return ColumnStats(name, dtype or str(t), count, nulls, **stats)
-
-
-def describe(table: pa.Table, dtypes: Sequence[str] | None = None) -> list[ColumnStats]:
-    """One `ColumnStats` per column of `table`; `dtypes` (the pandas dtypes, when known) name the types."""
-    names = table.column_names
-    types = list(dtypes) if dtypes is not None and len(dtypes) == len(names) else [None] * len(names)
-    if table.num_rows * len(names) < PARALLEL_CELLS:
-        return [describe_column(name, table.column(i), types[i]) for i, name in enumerate(names)]
-    # Arrow's kernels release the GIL: big frames are described a few columns at a time
-    with ThreadPoolExecutor(max_workers=min(4, len(names)), thread_name_prefix="osiris-describe") as pool:
-        return list(pool.map(describe_column, names, table.columns, types))
+COUNT_COLUMNS = frozenset({"count", "nulls", "distinct"})  # shown with thousands separators
+RIGHT_COLUMNS = frozenset({"min", "max"})  # text columns of values, aligned like numbers
 
 
 def format_value(value: Any) -> str | None:
-    """A min or max as text (the column mixes types): `2024-01-06`, `3.14159`, `alpha`."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
+    """A min or max as text, exactly as a cell shows it (None stays None: the table's null mark)."""
+    return None if value is None else vf.plain(value)
 
 
 def stats_table(stats: Sequence[ColumnStats]) -> pa.Table:

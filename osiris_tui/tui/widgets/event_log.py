@@ -11,6 +11,7 @@ once, after a short debounce, never inside `add_records`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select, Static
 
+from osiris_tui.frames import format as vf
 from osiris_tui.runtime.records import LogRecord, Record, StateChange
 from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.tui import format as fmt
@@ -153,7 +155,8 @@ class LineFormatter:
     def _value(self, key: str, value: Any) -> str:
         if key in ("duration", "duration_seconds", "total_duration") or key.endswith("_seconds"):
             return format_duration(value)
-        text = str(value)
+        # a float (or Decimal) reads exactly, as in the Data tab: 0.1234, not a rounded 0.123
+        text = vf.plain(value) if isinstance(value, float | Decimal) else str(value)
         if self.base and key in _PATH_KEYS and text.startswith(self.base):
             text = text[len(self.base):]
         text = text.replace("\n", " ⏎ ")

@@ -1,0 +1,92 @@
+"""Describe: one summary per column of a frame (like VisiData's Describe sheet), from its Arrow table.
+
+`describe(table)` returns a `ColumnStats` per column: count (non-null), nulls, distinct (non-null),
+min and max (numbers, dates and times, strings, exact: a Decimal stays a Decimal), and mean, median and
+stdev (numbers only). Everything is computed with `pyarrow.compute` kernels over the Arrow table the
+Data tab already has, so a million-row frame takes a fraction of a second; a statistic a column's type
+does not support is None. Pure data code: the Data tab lays the result out (`tui/widgets/describe.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+PARALLEL_CELLS = 1_000_000  # from this many values on, columns are described in parallel
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    name: str
+    dtype: str
+    count: int  # non-null values
+    nulls: int
+    distinct: int | None  # distinct non-null values
+    min: Any = None
+    max: Any = None
+    mean: float | None = None
+    median: float | None = None
+    stdev: float | None = None  # sample standard deviation (ddof=1, as pandas)
+
+
+def _is_numeric(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+
+
+def _has_order(t: pa.DataType) -> bool:
+    return (_is_numeric(t) or pa.types.is_temporal(t) or pa.types.is_string(t)
+            or pa.types.is_large_string(t) or pa.types.is_boolean(t))
+
+
+def _scalar(value: pa.Scalar) -> Any:
+    return value.as_py() if value.is_valid else None
+
+
+def _float(value: pa.Scalar) -> float | None:
+    v = _scalar(value)
+    return None if v is None else float(v)
+
+
+def describe_column(name: str, column: pa.ChunkedArray | pa.Array, dtype: str | None = None) -> ColumnStats:
+    """The summary of one column (a failing statistic is None, never an error)."""
+    if pa.types.is_dictionary(column.type):  # a pandas category: its values, not its codes
+        column = column.cast(column.type.value_type)
+    t = column.type
+    nulls = column.null_count
+    count = len(column) - nulls
+    stats: dict[str, Any] = {}
+    try:
+        stats["distinct"] = pc.count_distinct(column, mode="only_valid").as_py() if count else 0
+    except (pa.ArrowException, TypeError):
+        stats["distinct"] = None
+    if count and _has_order(t):
+        try:
+            lo_hi = pc.min_max(column)
+            stats["min"], stats["max"] = _scalar(lo_hi["min"]), _scalar(lo_hi["max"])
+        except (pa.ArrowException, TypeError):
+            pass
+    if count and _is_numeric(t):
+        for key, compute in (("mean", lambda c: pc.mean(c)),
+                             ("median", lambda c: pc.quantile(c, q=0.5)[0]),
+                             ("stdev", lambda c: pc.stddev(c, ddof=1))):
+            try:
+                stats[key] = _float(compute(column))
+            except (pa.ArrowException, TypeError, IndexError):
+                pass
+    return ColumnStats(name, dtype or str(t), count, nulls, **stats)
+
+
+def describe(table: pa.Table, dtypes: Sequence[str] | None = None) -> list[ColumnStats]:
+    """One `ColumnStats` per column of `table`; `dtypes` (the pandas dtypes, when known) name the types."""
+    names = table.column_names
+    types = list(dtypes) if dtypes is not None and len(dtypes) == len(names) else [None] * len(names)
+    if table.num_rows * len(names) < PARALLEL_CELLS:
+        return [describe_column(name, table.column(i), types[i]) for i, name in enumerate(names)]
+    # Arrow's kernels release the GIL: big frames are described a few columns at a time
+    with ThreadPoolExecutor(max_workers=min(4, len(names)), thread_name_prefix="osiris-describe") as pool:
+        return list(pool.map(describe_column, names, table.columns, types))
