@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from osiris_tui.secrets import mask_text
+
 # Exit codes of both commands.
 EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -52,8 +54,6 @@ class InputError(OsirisTuiError):
         return place
 
     def render(self) -> str:
-        from osiris_tui.runtime.secrets import mask_text
-
         parts = []
         if self.location:
             parts.append(f"{self.location}:")

@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
 from osiris_tui.runtime.context import Record
-from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
+from osiris_tui.secrets import mask_text
 
 _QUIET_FIELDS = {"ts", "session", "event", "metric", "kind", "step_id", "traceback"}
 _MAX_VALUE = 80
@@ -96,6 +96,6 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
         err.write("osiris-tui: interrupted\n")
         return EXIT_INTERRUPTED
     if failed is not None:
-        err.write(f"osiris-tui: step '{failed}' failed: {session.status(failed).error}\n")
+        err.write(mask_text(f"osiris-tui: step '{failed}' failed: {session.status(failed).error}") + "\n")
         return EXIT_STEP_FAILED
     return EXIT_OK

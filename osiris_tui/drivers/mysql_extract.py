@@ -38,7 +38,7 @@ from osiris_tui.drivers.mysql_common import (
     settings_from_config,
     wrap_error,
 )
-from osiris_tui.runtime.secrets import mask_exception
+from osiris_tui.secrets import mask_exception
 
 DEFAULT_BATCH_SIZE = 10_000
 PROGRESS_EVERY_SECONDS = 1.0

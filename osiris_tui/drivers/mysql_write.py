@@ -41,7 +41,7 @@ from osiris_tui.drivers.mysql_common import (
     settings_from_config,
     wrap_error,
 )
-from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.secrets import mask_text
 
 DEFAULT_BATCH_SIZE = 1000
 PROGRESS_EVERY_BATCHES = 10

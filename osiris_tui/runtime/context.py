@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from osiris_tui.drivers.base import StepCancelled
-from osiris_tui.runtime.secrets import mask_value
+from osiris_tui.secrets import mask_value
 
 Record = dict[str, Any]
 Subscriber = Callable[[Record], None]
@@ -107,13 +107,14 @@ class ExecutionContext:
         return record
 
     def log_metric(self, name: str, value: Any, **extra: Any) -> Record:
-        record = {"ts": utc_now(), "session": self.session_id, "metric": name, "value": value}
-        record.update(mask_value(extra))
+        record = {"ts": utc_now(), "session": self.session_id, "metric": name}
+        record.update(mask_value({"value": value, **extra}))
         self._emit("metrics", self.metrics, record)
         return record
 
     def _emit(self, stream: str, store: list[Record], record: Record) -> None:
-        line = json.dumps(record, default=_json_default, ensure_ascii=False)
+        # Masked again as it is written (defence in depth: the file is what outlives the run).
+        line = json.dumps(mask_value(record, plain_keys=PLAIN_EVENT_KEYS), default=_json_default, ensure_ascii=False)
         with self._lock:
             store.append(record)
             fh = self._files.get(stream)
@@ -132,7 +133,7 @@ class ExecutionContext:
     def write_json(self, relative: str, data: Any) -> Path:
         path = self.run_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+        path.write_text(json.dumps(mask_value(data), indent=2, default=_json_default, ensure_ascii=False) + "\n")
         return path
 
     def close(self) -> None:

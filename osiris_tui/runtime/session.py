@@ -32,7 +32,7 @@ from osiris_tui.runtime.breakpoints import BreakpointStore
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, Record, Subscribers, new_run_id
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
-from osiris_tui.runtime.secrets import mask_exception, mask_value
+from osiris_tui.secrets import mask_exception, mask_value
 
 logger = logging.getLogger(__name__)
 

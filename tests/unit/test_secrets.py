@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from osiris_tui.runtime import secrets
-from osiris_tui.runtime.secrets import ARTIFACT_MASK, MASK, is_secret_key, mask_text, mask_value, register_secret
+from osiris_tui import secrets
+from osiris_tui.secrets import ARTIFACT_MASK, MASK, is_secret_key, mask_text, mask_value, register_secret
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from osiris_tui.runtime.secrets import mask_text, mask_value
+from osiris_tui.secrets import mask_text, mask_value
 
 
 def config_json(config: Any) -> str:

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from osiris_tui.errors import InputError
-from osiris_tui.runtime.secrets import MASK, is_secret_key, mask_text
+from osiris_tui.secrets import MASK, is_secret_key, mask_text
 
 NO_CONNECTION = "This step uses no connection."
 

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.runtime.session import StepState, StepStatus
+from osiris_tui.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
 HINT = "edit the config, press r to re-run, then c to continue"

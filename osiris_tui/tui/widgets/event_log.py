@@ -28,7 +28,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select, Static
 
-from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
 MAX_VIEW_LINES = 10_000  # matching lines kept scrollable; older ones drop off the top

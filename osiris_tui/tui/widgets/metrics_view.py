@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
 COLUMNS = [("step", "Step"), ("state", "State"), ("read", "Rows read"), ("written", "Rows written"),
