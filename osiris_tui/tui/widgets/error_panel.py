@@ -1,4 +1,5 @@
-"""ErrorPanel: the failed step's error and traceback (masked), and what to do next."""
+"""ErrorPanel: the failed step's error and traceback (masked by the session and the screen guard), and what to do
+next."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from osiris_tui.runtime.session import StepState, StepStatus
-from osiris_tui.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
 HINT = "edit the config, press r to re-run, then c to continue"
@@ -41,9 +41,9 @@ class ErrorPanel(Vertical):
         message_widget, scroll, traceback = self._build()
         self.step_id = status.step_id
         self.border_title = f"✗ step '{status.step_id}' failed"
-        message = mask_text(status.error or "failed")
+        message = status.error or "failed"
         message_widget.update(Text(message, style="red"))
-        tb = fmt.traceback(mask_text(status.traceback or "")).rstrip()
+        tb = fmt.traceback(status.traceback or "").rstrip()
         scroll.display = bool(tb) and tb != message
         traceback.update(Text(tb, style="dim"))
         self.display = True
