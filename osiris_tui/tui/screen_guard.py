@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from osiris_tui.errors import InputError
-from osiris_tui.runtime.connections import ResolvedConnection
+from osiris_tui.runtime.connections import EnvUse, ResolvedConnection
 from osiris_tui.runtime.context import PLAIN_EVENT_KEYS
-from osiris_tui.secrets import mask_text, mask_value
+from osiris_tui.secrets import MASK, is_secret_key, mask_text, mask_value
 
 if TYPE_CHECKING:
     from osiris_tui.runtime.session import DebugSession, StepStatus
@@ -46,6 +46,12 @@ def _mask_error(exc: InputError) -> InputError:
     masked.hint = mask_text(exc.hint) if exc.hint else exc.hint
     masked.key = mask_text(exc.key) if exc.key else exc.key
     return masked
+
+
+def _mask_default(use: EnvUse) -> str | None:
+    if use.default is None:
+        return None
+    return MASK if use.secret or is_secret_key(use.name) or is_secret_key(use.field) else mask_text(use.default)
 
 
 def _mask_status(status: StepStatus) -> StepStatus:
@@ -121,8 +127,9 @@ class ScreenSession:
             raise RuntimeError(mask_text(f"{type(exc).__name__}: {exc}")) from None
         if isinstance(result, InputError):
             return _mask_error(result)
-        if isinstance(result, ResolvedConnection):
-            return dataclasses.replace(result, fields=result.masked(), env=result.masked_env())
+        if isinstance(result, ResolvedConnection):  # masked here, not by asking the connection to mask itself
+            env = [dataclasses.replace(u, default=_mask_default(u)) for u in result.env]
+            return dataclasses.replace(result, fields=mask_value(result.fields), env=env)
         return result
 
     def status(self, step_id: str) -> StepStatus:
