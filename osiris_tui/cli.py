@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from osiris_tui import __version__
 from osiris_tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
+from osiris_tui.secrets import MaskingFormatter, mask_text
 
 DESCRIPTION = "A terminal step debugger for Osiris data pipelines."
 EPILOG = """\
@@ -102,7 +104,7 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
 
     pipeline = reload()
     for warning in pipeline.warnings:
-        print(f"osiris-tui: warning: {warning}", file=sys.stderr)
+        _say(f"warning: {warning}")
     _check_steps(pipeline, list(breakpoints), "--break")
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
@@ -126,15 +128,32 @@ def _app(argv: Sequence[str]) -> int:
     return 0
 
 
+def _say(text: str) -> None:
+    """A line on stderr (masked: it may quote a value from a manifest or a connection)."""
+    print(mask_text(f"osiris-tui: {text}"), file=sys.stderr)
+
+
+def _masked_logging() -> None:
+    """Log records that would reach stderr through logging's last-resort handler (warnings and their
+    tracebacks) go through a masking handler instead (unless the host already configured logging)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(MaskingFormatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _masked_logging()
     try:
         if argv and argv[0] == "run":
             return _headless(argv[1:])
         return _app(argv)
     except InputError as exc:
-        print(f"osiris-tui: error: {exc.render()}", file=sys.stderr)
+        _say(f"error: {exc.render()}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("osiris-tui: interrupted", file=sys.stderr)
+        _say("interrupted")
         return EXIT_INTERRUPTED

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from osiris_tui.secrets import mask_text
+
 # Control characters (newlines included) and lone surrogates, which would break the one-line message.
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -61,8 +63,6 @@ class InputError(OsirisTuiError):
         return place
 
     def render(self) -> str:
-        from osiris_tui.runtime.secrets import mask_text
-
         parts = []
         if self.location:
             parts.append(f"{self.location}:")

@@ -18,8 +18,8 @@ from typing import Any, TextIO
 
 from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED, EXIT_TERMINATED
 from osiris_tui.runtime.records import EventRecord, MetricRecord, Record
-from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
+from osiris_tui.secrets import mask_text
 
 _QUIET_FIELDS = {"ts", "session", "event", "metric", "value", "step_id", "traceback"}
 _MAX_VALUE = 80

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from osiris_tui.runtime.secrets import REGISTRY
+from osiris_tui.secrets import REGISTRY
 
 
 @pytest.fixture(autouse=True)

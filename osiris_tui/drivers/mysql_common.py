@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from osiris_tui.runtime.secrets import mask_exception, mask_text, register_secret
+from osiris_tui.secrets import mask_exception, mask_text, register_secret
 
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT = 10

@@ -39,7 +39,7 @@ from osiris_tui.drivers.mysql_common import (
     stop_on_cancel,
     wrap_error,
 )
-from osiris_tui.runtime.secrets import mask_exception
+from osiris_tui.secrets import mask_exception
 
 DEFAULT_BATCH_SIZE = 10_000
 PROGRESS_EVERY_SECONDS = 1.0

@@ -42,7 +42,7 @@ from osiris_tui.drivers.mysql_common import (
     stop_on_cancel,
     wrap_error,
 )
-from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.secrets import mask_text
 
 DEFAULT_BATCH_SIZE = 1000
 PROGRESS_EVERY_BATCHES = 10

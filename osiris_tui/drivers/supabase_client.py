@@ -6,7 +6,7 @@ from ``service_role_key``, else ``anon_key``, else ``key`` (Osiris's order); the
 (plus ``pg_sslmode``); ``schema`` as a default schema. Credentials are only taken from the resolved
 connection: a step config carrying ``url``, ``key``, a DSN… is rejected.
 
-Every key, DSN and password is registered with :mod:`osiris_tui.runtime.secrets`, and every message this
+Every key, DSN and password is registered with :mod:`osiris_tui.secrets`, and every message this
 module builds goes through ``mask_text``.
 """
 
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 from postgrest import APIError
 
-from osiris_tui.runtime.secrets import mask_text, register_secret, secret_values
+from osiris_tui.secrets import mask_text, register_secret, secret_values
 
 T = TypeVar("T")
 

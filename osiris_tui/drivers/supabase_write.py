@@ -73,7 +73,7 @@ from osiris_tui.drivers.supabase_client import (
     resolve_connection,
     split_names,
 )
-from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.secrets import mask_text
 
 COMPONENT = "supabase.writer"
 DEFAULT_BATCH_SIZE = 500

@@ -19,31 +19,19 @@ from osiris_tui.manifest.components import OML_MODES, ComponentSpec, get_spec
 from osiris_tui.manifest.model import ConfigSource, Pipeline, Step
 from osiris_tui.manifest.validate import order_steps
 from osiris_tui.manifest.yamlio import mark_of, plain
+from osiris_tui.secrets import is_secret_key
 
 FORBIDDEN_KEYS = ("version", "connectors", "tasks", "outputs")
-SECRET_NAMES = frozenset({
-    "password", "passwd", "pwd", "token", "secret", "secret_key", "service_key", "service_role_key", "api_key",
-    "access_token", "refresh_token", "auth_token", "bearer_token", "client_secret", "client_key", "key", "dsn",
-    "connection_string", "anon_key",
-})
-NOT_SECRET = frozenset({
-    "primary_key", "url", "upsert_key", "sort_key", "partition_key", "unique_key", "foreign_key", "cache_key",
-})
 _SECRET_HINT = (
     'move it to osiris_connections.yaml and reference it with connection: "@family.alias", '
     "or write the value as ${ENV_VAR}"
 )
 
 
-def is_secret_name(key: Any, spec: ComponentSpec | None = None) -> bool:
-    """Osiris's compile-time rule: a secret name, `*_<secret name>`, or a spec secret (not primary_key/url)."""
-    if not isinstance(key, str):
-        return False
-    k = key.lower()
-    if k in NOT_SECRET:
-        return False
-    names = SECRET_NAMES | (spec.secrets if spec else frozenset())
-    return k in names or any(k.endswith("_" + n) for n in names)
+def is_secret_name(key: Any) -> bool:
+    """A key that must not hold an inline value and is dropped from the cfg (`secrets.is_secret_key`;
+    it covers every spec's declared secrets)."""
+    return is_secret_key(key)
 
 
 def is_inline_secret(key: Any, value: Any) -> bool:
@@ -56,7 +44,6 @@ def _find_inline_secret(value: Any, path: str) -> tuple[Any, Any, str] | None:
     if isinstance(value, dict):
         for k, v in value.items():
             here = f"{path}.{k}" if path else str(k)
-            # Spec secrets (mysql password, supabase key) are already in SECRET_NAMES.
             if is_inline_secret(k, v):
                 return value, k, here
             if found := _find_inline_secret(v, here):
@@ -141,7 +128,7 @@ def build_cfg(doc: Doc, config: dict[Any, Any], component: str, mode: str, step_
     spec = get_spec(component)
     cfg: dict[str, Any] = {"component": component, "mode": mode}
     for key, value in config.items():
-        if is_secret_name(key, spec):
+        if is_secret_name(key):
             continue
         if spec is not None and key not in spec.properties and key != "connection":
             hint = did_you_mean(str(key), spec.allowed_keys)

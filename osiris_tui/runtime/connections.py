@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from osiris_tui.errors import ConnectionConfigError
 from osiris_tui.manifest.yamlio import kind_of, line_of, mark_of, parse_yaml, read_text
-from osiris_tui.runtime.secrets import is_secret_key, mask_value, register_secret, secret_values
+from osiris_tui.secrets import MASK, is_secret_key, mask_text, mask_value, register_secret, register_secrets
 
 FILE_NAME = "osiris_connections.yaml"
 # Families whose steps resolve nothing unless the config names a connection (as in Osiris's runner).
@@ -39,9 +39,11 @@ class EnvUse:
     secret: bool = False
 
 
-@dataclass
+@dataclass(repr=False)
 class ResolvedConnection:
-    """A connection as a step's driver receives it, plus where each part came from."""
+    """A connection as a step's driver receives it, plus where each part came from.
+
+    `fields` hold the real secret values (the driver needs them); show `masked()` and `masked_env()`."""
 
     family: str
     alias: str
@@ -59,7 +61,17 @@ class ResolvedConnection:
         return self.reference or f"@{self.family}.{self.alias} (default)"
 
     def masked(self) -> dict[str, Any]:
+        """The fields with every secret masked (by key, and registered values inside other fields)."""
         return mask_value(self.fields)
+
+    def masked_env(self) -> list[EnvUse]:
+        """The environment variables used, with the default of a secret one masked."""
+        return [replace(u, default=None if u.default is None else MASK if u.secret else mask_text(u.default))
+                for u in self.env]
+
+    def __repr__(self) -> str:
+        return (f"ResolvedConnection(family={self.family!r}, alias={self.alias!r}, reference={self.reference!r}, "
+                f"file={self.file!r}, fields={self.masked()!r})")
 
 
 def parse_dotenv(path: Path) -> dict[str, str]:
@@ -279,8 +291,7 @@ class Connections:
         if isinstance(base_dir, str) and self.path is not None and not Path(base_dir).expanduser().is_absolute():
             # A relative base_dir means "relative to the connections file", wherever the user runs from.
             fields["base_dir"] = str((self.path.parent / base_dir).resolve())
-        for value in secret_values(fields):
-            register_secret(value)
+        register_secrets(fields)
         for use in uses:
             if use.secret:
                 register_secret(self.env.get(use.name))

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from osiris_tui.runtime.cancel import Cancellation
 from osiris_tui.runtime.records import EventRecord, MetricRecord, RecordStream
-from osiris_tui.runtime.secrets import mask_value
+from osiris_tui.secrets import mask_value
 
 Line = dict[str, Any]
 # Event fields that name things rather than hold credentials (Osiris's redactor never masks a bare `key`).
@@ -92,14 +92,14 @@ class ExecutionContext:
         return line
 
     def log_metric(self, name: str, value: Any, **extra: Any) -> Line:
-        line = {"ts": utc_now(), "session": self.session_id, "metric": name, "value": value}
-        line.update(mask_value(extra))
-        self.stream.emit(lambda seq: MetricRecord(seq, name, value, line),
+        line = {"ts": utc_now(), "session": self.session_id, "metric": name, **mask_value({"value": value, **extra})}
+        self.stream.emit(lambda seq: MetricRecord(seq, name, line["value"], line),
                          lambda _: self._write("metrics", self.metrics, line))
         return line
 
     def _write(self, stream: str, store: list[Line], line: Line) -> None:
-        text = json.dumps(line, default=_json_default, ensure_ascii=False)
+        # Masked again as it is written (defence in depth: the file is what outlives the run).
+        text = json.dumps(mask_value(line, plain_keys=PLAIN_EVENT_KEYS), default=_json_default, ensure_ascii=False)
         with self._lock:
             store.append(line)
             fh = self._files.get(stream)
@@ -124,7 +124,7 @@ class ExecutionContext:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         try:
-            tmp.write_text(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+            tmp.write_text(json.dumps(mask_value(data), indent=2, default=_json_default, ensure_ascii=False) + "\n")
             tmp.replace(path)
         finally:
             tmp.unlink(missing_ok=True)

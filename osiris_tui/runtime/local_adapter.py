@@ -27,8 +27,8 @@ from osiris_tui.runtime.cache import DataFrameCache
 from osiris_tui.runtime.connections import OPTIONAL_FAMILIES, Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, StepRunContext
 from osiris_tui.runtime.executor import run_cancellable
-from osiris_tui.runtime.secrets import ARTIFACT_MASK, mask_text, mask_value
 from osiris_tui.runtime.worker import ProcessWorker, WorkerStepError
+from osiris_tui.secrets import ARTIFACT_MASK, mask_text, mask_value, mask_yaml_text, register_secrets
 
 STRIPPED_KEYS = ("component", "connection")
 
@@ -75,13 +75,15 @@ class LocalAdapter(ExecutionAdapter):
         if self.connections is None:
             self.connections = Connections.discover(pipeline.base_dir)
         for step in pipeline.steps:
+            register_secrets(step.config)  # inline secrets (seed manifests) are masked by value too
             if step.driver not in self.registry:
                 self.registry.get(step.driver)  # raises with the list of available drivers
         connections = {s.id: self.resolve_connection(s, s.config) for s in pipeline.steps}
         working_dir = context.run_dir / "working"
         working_dir.mkdir(parents=True, exist_ok=True)
-        if pipeline.path.is_file():
-            shutil.copyfile(pipeline.path, context.run_dir / "manifest.yaml")
+        if pipeline.path.is_file():  # a copy with inline secrets masked
+            masked = mask_yaml_text(pipeline.path.read_text(encoding="utf-8", errors="replace"))
+            (context.run_dir / "manifest.yaml").write_text(masked, encoding="utf-8")
         prepared = PreparedRun(
             run_id=context.session_id,
             pipeline=pipeline,

@@ -43,8 +43,8 @@ from osiris_tui.runtime.context import ExecutionContext, new_run_id
 from osiris_tui.runtime.executor import ABANDON_AFTER
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
 from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
-from osiris_tui.runtime.secrets import mask_exception, mask_value
 from osiris_tui.runtime.worker import KILL_AFTER
+from osiris_tui.secrets import mask_exception, mask_value
 
 logger = logging.getLogger(__name__)
 

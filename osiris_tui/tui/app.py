@@ -30,6 +30,7 @@ from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepSt
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.commands import KEYS, DebuggerCommands, bindings
 from osiris_tui.tui.messages import SessionUpdated, StepHighlighted
+from osiris_tui.tui.screen_guard import screen_session
 from osiris_tui.tui.screens.confirm_stop import ConfirmQuit, ConfirmRestart
 from osiris_tui.tui.screens.help import HelpScreen
 from osiris_tui.tui.widgets.config_view import ConfigView
@@ -141,7 +142,7 @@ class DebuggerApp(App[None]):
 
     def __init__(self, session: DebugSession, *, run: bool = False) -> None:
         super().__init__()
-        self.session = session
+        self.session = screen_session(session)  # widgets see the session through the screen's masking
         self._run_on_mount = run
         self._buffer: list[Record] = []
         self._buffer_lock = threading.Lock()

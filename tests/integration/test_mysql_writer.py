@@ -241,7 +241,7 @@ def test_cancel_rolls_back(mysql_server, ctx, table, method):
     _create(mysql_server, table, "id INT PRIMARY KEY, name VARCHAR(20)")
     df = pd.DataFrame({"id": range(3000), "name": ["x"] * 3000})
     unsubscribe = ctx.parent.subscribe(
-        lambda r: ctx.parent.cancel_event.set() if r.get("event") == "write.progress" else None
+        lambda r: ctx.parent.cancel_event.set() if getattr(r, "name", None) == "write.progress" else None
     )
     with pytest.raises(StepCancelled):
         _write(mysql_server, ctx, df, table=table, batch_size=100, load_method=method)

@@ -232,7 +232,7 @@ def test_cancel_between_pages(postgrest_standin, step_ctx):
 
     table = _items(postgrest_standin, 50)
     ctx = step_ctx("ext")
-    ctx.parent.subscribe(lambda rec: rec.get("event") == "read.progress" and ctx.parent.cancel_event.set())
+    ctx.parent.subscribe(lambda rec: getattr(rec, "name", None) == "read.progress" and ctx.parent.cancel_event.set())
     with pytest.raises(StepCancelled):
         _run(postgrest_standin, ctx, table=table, page_size=10)
     gets = [r for r in postgrest_standin.server.requests if r.method == "GET" and r.path.endswith(table)]

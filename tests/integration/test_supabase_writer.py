@@ -367,7 +367,7 @@ def test_cancel_between_batches(postgrest_standin, step_ctx):
     table = postgrest_standin.new_table("people")
     postgrest_standin.create_table(table, PEOPLE)
     ctx = step_ctx("w")
-    ctx.parent.subscribe(lambda rec: rec.get("event") == "write.progress" and ctx.parent.cancel_event.set())
+    ctx.parent.subscribe(lambda rec: getattr(rec, "name", None) == "write.progress" and ctx.parent.cancel_event.set())
     with pytest.raises(StepCancelled):
         _write(postgrest_standin, ctx, _people(30), table=table, batch_size=10)
     assert postgrest_standin.count(table) == 10

@@ -17,6 +17,7 @@ try:
 except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
     from test_inspectors_support import CANARY, HostApp, make_session, run_to_end
 
+from osiris_tui.runtime.records import EventRecord
 from osiris_tui.runtime.session import RunState
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.app import DebuggerApp
@@ -154,18 +155,23 @@ async def test_step_toggle_type_and_text_filters(recorded) -> None:
         assert "rows_read" in status and "records" in status
 
 
-async def test_records_are_masked_when_shown(tmp_path: Path) -> None:
+async def test_records_are_masked_on_their_way_to_the_screen(tmp_path: Path) -> None:
+    """A record that reaches the session's stream unmasked (a source that forgot) is masked by the app's
+    screen guard before the event log shows it."""
     session = make_session(tmp_path, with_connections=True)  # registers the canary as a secret
     try:
-        log = EventLog(session, load_history=False)
-        app = HostApp(log)
+        app = DebuggerApp(session)
         async with app.run_test(size=SIZE) as pilot:
-            log.add_records(as_records([{"kind": "event", "ts": "2025-11-01T10:00:00.000Z", "event": "step_error",
-                              "step_id": "customers", "error": f"login failed for etl:{CANARY}"}]))
+            await pilot.press("4")
             await pilot.pause()
-            assert CANARY not in screen_text(app)
+            line = {"ts": "2099-11-01T10:00:00.000Z", "session": "x", "event": "step_error",
+                    "step_id": "customers", "error": f"login failed for etl:{CANARY}"}
+            session.stream.emit(lambda seq: EventRecord(seq, "step_error", line))  # unmasked, past the source
+            app.drain_session_updates(budget=float("inf"))
+            await pilot.pause()
             assert "login failed" in screen_text(app)
-            assert log.lines.entries[0].is_error
+            assert CANARY not in screen_text(app)
+            assert any(e.is_error and "login failed" in e.text for e in app.event_log.lines.entries)
     finally:
         session.close()
 

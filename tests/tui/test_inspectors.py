@@ -13,7 +13,7 @@ try:
 except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
     from test_inspectors_support import CANARY, SUPABASE_KEY, HostApp, make_session, run_to_end
 
-from osiris_tui.runtime.secrets import MASK
+from osiris_tui.secrets import MASK
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.widgets.config_view import ConfigView
 from osiris_tui.tui.widgets.connection_view import NO_CONNECTION, ConnectionView

@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "sample_manifests" / "quickstart" / "manifest.yaml"
 
 
+def with_path(directory: Path) -> str:
+    """PYTHONPATH with `directory` first (and the checkout under test kept)."""
+    return os.pathsep.join(p for p in (str(directory), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "osiris_tui", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=120)
@@ -149,7 +154,7 @@ def test_canary_secrets_never_leave_a_failing_run(driver: str, tmp_path: Path) -
         "  - {id: a, driver: duckdb.processor, config: {query: 'SELECT 1 AS x'}}\n"
         f"  - {{id: load, driver: {driver}, needs: [a], config: {{connection: '@{family}.db', query: 'SELECT 1'}}}}\n")
     result = cli("run", str(tmp_path / "m.yaml"), "--run-dir", str(tmp_path / "run"),
-                 env={"ENV_CANARY": CANARY_ENV, "PYTHONPATH": str(site)}, cwd=tmp_path)
+                 env={"ENV_CANARY": CANARY_ENV, "PYTHONPATH": with_path(site)}, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     produced = result.stdout + result.stderr
     for path in (tmp_path / "run").rglob("*"):
@@ -164,7 +169,7 @@ def test_interrupt_exits_130(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text("steps:\n  - {id: wait, driver: tiny.waiter, config: {}}\n")
     proc = subprocess.Popen([sys.executable, "-m", "osiris_tui", "run", str(tmp_path / "m.yaml"),
                              "--run-dir", str(tmp_path / "run")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(plugin)})
+                            text=True, env={**os.environ, "PYTHONPATH": with_path(plugin)})
     for line in proc.stdout:
         if "waiting" in line:
             break
@@ -215,7 +220,7 @@ def test_plugin_driver_from_entry_point(tmp_path: Path) -> None:
         "  - {id: count, driver: duckdb.processor, needs: [hi], config: {query: 'SELECT word, count(*) AS n "
         "FROM df_hi GROUP BY word'}}\n")
     result = cli("run", str(tmp_path / "m.yaml"), "--json", "--run-dir", str(tmp_path / "run"),
-                 env={"PYTHONPATH": str(site)})
+                 env={"PYTHONPATH": with_path(site)})
     assert result.returncode == 0, result.stderr
     metrics = [json.loads(x) for x in (tmp_path / "run/metrics.jsonl").read_text().splitlines()]
     assert {"metric": "rows_read", "value": 2, "step_id": "hi"}.items() <= next(

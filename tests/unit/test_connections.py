@@ -8,7 +8,7 @@ import pytest
 
 from osiris_tui.errors import ConnectionConfigError
 from osiris_tui.runtime.connections import Connections, find_connections_file, parse_dotenv
-from osiris_tui.runtime.secrets import mask_text
+from osiris_tui.secrets import mask_text
 
 CONNECTIONS = """\
 version: 1

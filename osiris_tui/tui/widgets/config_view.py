@@ -12,12 +12,12 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from osiris_tui.runtime.secrets import mask_text, mask_value
+from osiris_tui.tui.screen_guard import screen_text
 
 
 def config_json(config: Any) -> str:
-    """Pretty JSON of an (already masked) config, masked once more to be safe."""
-    return mask_text(json.dumps(mask_value(config), indent=2, default=str, ensure_ascii=False))
+    """Pretty JSON of a config (`DebugSession.config` masks it; the screen guard masks it again)."""
+    return json.dumps(config, indent=2, default=str, ensure_ascii=False)
 
 
 class ConfigView(VerticalScroll):
@@ -78,7 +78,7 @@ class ConfigView(VerticalScroll):
             config = self.session.config(step_id)
         except Exception as exc:  # the view must never take the app down
             body.set_class(True, "config-error")
-            body.update(Text(mask_text(f"Cannot build the config: {exc}")))
+            body.update(Text(f"Cannot build the config: {exc}"))
             return
         body.update(self._body(config))
 
@@ -99,7 +99,7 @@ class ConfigView(VerticalScroll):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         grid.add_row("Step", Text(step.id, style="bold"))
-        grid.add_row("Config from", Text(mask_text(source)))
+        grid.add_row("Config from", Text(source))
         grid.add_row("Driver", Text(step.driver))
         if step.component and step.component != step.driver:
             grid.add_row("Component", Text(step.component))
@@ -107,7 +107,7 @@ class ConfigView(VerticalScroll):
         grid.add_row("Needs", Text(needs))
         reference = step.config.get("connection")
         if reference:
-            grid.add_row("Connection", Text(mask_text(str(reference))))
+            grid.add_row("Connection", Text(screen_text(reference)))
         note = Text("As the driver receives it: component/connection removed, resolved_connection added, "
                     "secrets masked.", style="dim italic")
         return Group(grid, note)

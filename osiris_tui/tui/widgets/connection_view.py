@@ -13,7 +13,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from osiris_tui.errors import InputError
-from osiris_tui.runtime.secrets import MASK, is_secret_key, mask_text
+from osiris_tui.secrets import MASK
+from osiris_tui.tui.screen_guard import screen_text
 
 NO_CONNECTION = "This step uses no connection."
 
@@ -23,7 +24,7 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return mask_text(str(value))
+    return str(value)
 
 
 def _relative(path: Path | str | None, base: Path | None) -> str:
@@ -93,7 +94,7 @@ class ConnectionView(VerticalScroll):
         except InputError as exc:  # the session returns these, but be safe
             result = exc
         except Exception as exc:  # a view must never take the app down
-            result = InputError(mask_text(f"{type(exc).__name__}: {exc}"))
+            result = InputError(f"{type(exc).__name__}: {exc}")
         if result is None:
             return self._none(step), "none"
         if isinstance(result, InputError):
@@ -115,16 +116,16 @@ class ConnectionView(VerticalScroll):
         grid.add_column()
         grid.add_row("Step", Text(step.id))
         reference = step.config.get("connection")
-        grid.add_row("Reference", Text(_show(reference) if reference else f"(default alias of '{step.family}')"))
-        grid.add_row("Problem", Text(mask_text(exc.message), style="red"))
+        grid.add_row("Reference", Text(screen_text(reference) if reference else f"(default alias of '{step.family}')"))
+        grid.add_row("Problem", Text(exc.message, style="red"))
         if exc.location:
             base = getattr(self.session.pipeline, "base_dir", None)
             where = _relative(exc.file, base) + (f":{exc.line}" if exc.line else "")
-            grid.add_row("Where", Text(mask_text(where)))
+            grid.add_row("Where", Text(where))
         if exc.key:
-            grid.add_row("Key", Text(mask_text(exc.key)))
+            grid.add_row("Key", Text(exc.key))
         if exc.hint:
-            grid.add_row("Fix", Text(mask_text(exc.hint), style="yellow"))
+            grid.add_row("Fix", Text(exc.hint, style="yellow"))
         lines.append(grid)
         return Group(*lines)
 
@@ -133,14 +134,15 @@ class ConnectionView(VerticalScroll):
         head = Table.grid(padding=(0, 2))
         head.add_column(style="bold", no_wrap=True)
         head.add_column()
-        head.add_row("Connection", Text(mask_text(conn.label), style="bold cyan"))
+        head.add_row("Connection", Text(conn.label, style="bold cyan"))
         head.add_row("Family", Text(conn.family))
         head.add_row("Alias", Text(f"{conn.alias} (default)" if conn.is_default else conn.alias))
         head.add_row("Reference", Text(conn.reference or "(none: the family's default alias)"))
-        head.add_row("File", Text(mask_text(_relative(conn.file, base))))
+        head.add_row("File", Text(_relative(conn.file, base)))
 
+        env_uses = conn.masked_env()
         by_field: dict[str, list[Any]] = {}
-        for use in conn.env:
+        for use in env_uses:
             by_field.setdefault(use.field, []).append(use)
         fields = Table(title="Fields", title_justify="left", title_style="bold", expand=False,
                        show_edge=False, header_style="bold dim", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -154,21 +156,16 @@ class ConnectionView(VerticalScroll):
             fields.add_row(key, Text(shown, style=style), env_names)
 
         parts: list[RenderableType] = [head, Text(""), fields]
-        if conn.env:
+        if env_uses:
             env = Table(title="Environment variables", title_justify="left", title_style="bold",
                         show_edge=False, header_style="bold dim", box=box.SIMPLE_HEAD, pad_edge=False)
             env.add_column("variable", no_wrap=True)
             env.add_column("field")
             env.add_column("status", no_wrap=True)
             env.add_column("default")
-            for use in conn.env:
+            for use in env_uses:
                 status = Text("set", style="green") if use.is_set else Text("NOT SET", style="bold red")
-                if use.default is None:
-                    default = ""
-                elif use.secret or is_secret_key(use.field):
-                    default = MASK
-                else:
-                    default = mask_text(use.default)
+                default = use.default or ""
                 if not use.is_set and use.default is not None:
                     status = Text("NOT SET (default used)", style="yellow")
                 env.add_row(use.name, use.field, status, default)

@@ -1,4 +1,4 @@
-"""ErrorPanel: the failed step's error, what to do next, and the traceback (masked), in one scrolling panel.
+"""ErrorPanel: the failed step's error, what to do next, and the traceback, in one scrolling panel.
 
 The error message comes first, then the hint, then the full traceback below. The panel is docked
 under the tabs and takes up to a share of the right pane (see app.tcss); what does not fit scrolls:
@@ -20,7 +20,6 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.runtime.session import StepState, StepStatus
 from osiris_tui.tui import format as fmt
 
@@ -105,10 +104,10 @@ class ErrorPanel(VerticalScroll, can_focus=True):
         self.step_id = status.step_id
         self.border_title = f"✗ step '{status.step_id}' failed"
         self.border_subtitle = SCROLL_HINT
-        message = mask_text(status.error or "failed")
+        message = status.error or "failed"
         self._message_text = message
         message_widget.update(error_renderable(message))
-        tb = fmt.traceback(mask_text(status.traceback or "")).rstrip()
+        tb = fmt.traceback(status.traceback or "").rstrip()
         traceback.display = bool(tb) and tb != message
         traceback.update(error_renderable(tb, style="dim", caret_style="dim bold"))
         self.display = True

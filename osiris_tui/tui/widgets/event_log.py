@@ -31,7 +31,6 @@ from textual.widgets import Checkbox, Input, Select, Static
 
 from osiris_tui.frames import format as vf
 from osiris_tui.runtime.records import LogRecord, Record, StateChange
-from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
 MAX_VIEW_LINES = 10_000  # matching lines kept scrollable; older ones drop off the top
@@ -142,7 +141,7 @@ class Entry:
 
 
 class LineFormatter:
-    """Turns a record into its one-line summary (masked)."""
+    """Turns a record (masked at its source and by the screen guard) into its one-line summary."""
 
     def __init__(self, base_dir: Path | None = None, step_ids: Iterable[str] = ()) -> None:
         self.base = str(base_dir).rstrip("/") + "/" if base_dir is not None else None
@@ -187,7 +186,7 @@ class LineFormatter:
         text = (f"{time:<{TIME_W}.{TIME_W}} {label:<{self.name_w}} {shown_step:<{self.step_w}} "
                 f"{self.fields(kind, data)}")
         text = text.rstrip()
-        return Entry(seq, kind, step, mask_text(text), cat, len(label), self.step_at, len(shown_step))
+        return Entry(seq, kind, step, text, cat, len(label), self.step_at, len(shown_step))
 
 
 class EventLines(ScrollView, can_focus=True):
@@ -500,7 +499,7 @@ class EventLog(Vertical):
 
     @staticmethod
     def _split(value: str) -> list[str]:
-        return [t for t in mask_text(value).lower().split() if t]
+        return [t for t in value.lower().split() if t]
 
     @on(Select.Changed, "#event-type")
     def _type_changed(self, event: Select.Changed) -> None:
@@ -566,4 +565,4 @@ class EventLog(Vertical):
             text += f" · “{' '.join(self._terms)}”"
         if shown < self._matching:
             text += f" · last {shown:,} shown"
-        self.query_one("#event-log-status", Static).update(Text(mask_text(text)))
+        self.query_one("#event-log-status", Static).update(Text(text))

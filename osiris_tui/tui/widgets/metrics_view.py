@@ -12,7 +12,6 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from osiris_tui.runtime.secrets import mask_text
 from osiris_tui.tui import format as fmt
 
 COLUMNS = [("step", "Step"), ("state", "State"), ("read", "Rows read"), ("written", "Rows written"),
@@ -175,7 +174,7 @@ class MetricsView(DataTable):
                 total_dur += status.duration
                 any_dur = True
             rows.append((sid, [
-                Text(mask_text(sid), style="bold"),
+                Text(sid, style="bold"),
                 Text(state, style=STATE_STYLES.get(state, "")),
                 Text(_count(read), justify="right"),
                 Text(_count(written), justify="right"),
