@@ -315,6 +315,16 @@ class DebuggerApp(App[None]):
             self._feed_logs(self.LOG_BUDGET_SECONDS if budget is None else budget)
         if saw_state or target is not None:
             self._sync_state(target)
+        self._keep_ticking()
+
+    def _keep_ticking(self) -> None:
+        """The timer runs only while there is something to animate (a running step) or a backlog to feed."""
+        if self._ticker is None:
+            return
+        if self._log_backlog or self.session.running_step_id() is not None:
+            self._ticker.resume()
+        else:
+            self._ticker.pause()
 
     def _start_over(self) -> None:
         """The session restarted: the event log and the metrics begin again from the new run's lists."""

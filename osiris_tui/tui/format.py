@@ -22,6 +22,15 @@ def duration(seconds: float | None) -> str:
     return _long(seconds)
 
 
+def seconds(value: float | None) -> str:
+    """A measured duration as it was recorded, for the event log: `0.1234s` (never rounded further)."""
+    if value is None:
+        return ""
+    from osiris_tui.frames.format import plain
+
+    return f"{plain(value)}s"
+
+
 def elapsed(seconds: float | None) -> str:
     """The run's elapsed time in the header: `0.0s`, `12.3s`, `2m05s`, `1h02m`."""
     if seconds is None:

@@ -54,6 +54,7 @@ def stable_times(monkeypatch):
     monkeypatch.setattr(event_log_module, "format_time",
                         lambda ts: f"10:00:{next(counter) // 1000:02d}.{next(counter) % 1000:03d}")
     monkeypatch.setattr(fmt, "duration", lambda seconds: "" if seconds is None else "12ms")
+    monkeypatch.setattr(fmt, "seconds", lambda value: "" if value is None else "0.012s")
 
 
 def synthetic(n: int, start: int = 0) -> list[Any]:

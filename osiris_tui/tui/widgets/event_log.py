@@ -81,12 +81,12 @@ def format_time(ts: Any) -> str:
 
 
 def format_duration(seconds: Any) -> str:
-    """Seconds as a short human string (through `fmt.duration`, which snapshot tests may replace)."""
+    """Seconds exactly as recorded (through `fmt.seconds`, which snapshot tests may replace)."""
     try:
         value = float(seconds)
     except (TypeError, ValueError):
         return str(seconds)
-    return fmt.duration(value)
+    return fmt.seconds(value)
 
 
 def category(kind: str, name: str, record: Mapping[str, Any]) -> str:
