@@ -56,6 +56,24 @@ def test_json_lines_until_and_only(tmp_path: Path) -> None:
     result = cli("run", str(QUICKSTART), "--json", "--only", "extract-customers", "--run-dir", str(tmp_path / "r2"))
     done = [json.loads(x)["step_id"] for x in result.stdout.splitlines() if '"step_complete"' in x]
     assert done == ["extract-customers"]
+    for run in ("r1", "r2"):  # the selection ran whole: a success, not "incomplete"
+        status = json.loads((tmp_path / run / "status.json").read_text())
+        assert status["ok"] is True and status["status"] == "success", status
+        assert status["steps_total"] == status["steps_completed"]
+
+
+def test_text_lines_keep_their_columns_with_long_names_and_ids(tmp_path: Path) -> None:
+    long_id = "extract_customers_from_the_production_replica"
+    (tmp_path / "m.yaml").write_text(
+        f"steps:\n  - {{id: {long_id}, driver: duckdb.processor, config: {{query: 'SELECT 1 AS x'}}}}\n"
+        f"  - {{id: b, driver: duckdb.processor, needs: [{long_id}], config: {{query: 'SELECT 2 AS y'}}}}\n")
+    result = cli("run", str(tmp_path / "m.yaml"), "--run-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    lines = [x for x in result.stdout.split("\n\n")[0].splitlines() if x.strip()]
+    names = {x[14:45].strip() for x in lines}
+    assert "adapter_prepare_complete" in names and "inputs_resolved" in names  # long names stay whole
+    steps = {x[45:45 + len(long_id)].strip() for x in lines if x[45:].strip()}
+    assert steps <= {long_id, "b", ""} and long_id in steps  # the step column starts at one place
 
 
 def test_failing_step_exits_1_and_names_step(tmp_path: Path) -> None:
