@@ -265,6 +265,8 @@ _KV_TEXT = re.compile(
     r"(?:\s*[:=]\s*[\"']?|[\"']\s*[:=]\s*(?:[\"']|(?=[0-9-]))))"
     r"(?!(?i:bearer)\s)(?!(?:YES|NO)\))(?![\[{(]|\$\{)(?P<v>[^\s\"',;&}\\]+)"
 )
+# Every key `_KV_TEXT` matches contains one of these.
+_KV_WORDS = ("pass", "pwd", "secret", "token", "key", "auth")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._\-~+/]+=*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b")
 
@@ -280,11 +282,18 @@ def mask_text(text: str, *, pairs: bool = True) -> str:
     if not text:
         return text
     text = REGISTRY.mask(text)
-    text = mask_url(text)
-    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    if pairs:
+    # Each pattern runs only where the text holds what it needs (a substring test costs far less than
+    # a regex scan, and most text has none of them): records are masked several times on their way.
+    low = text.lower()
+    if "://" in text:
+        text = mask_url(text)
+    if "bearer" in low:
+        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    if pairs and any(word in low for word in _KV_WORDS):
         text = _KV_TEXT.sub(lambda m: m.group("k") + MASK, text)
-    return _JWT.sub(MASK, text)
+    if "eyj" in low:
+        text = _JWT.sub(MASK, text)
+    return text
 
 
 def mask_value(value: Any, *, mask: str = MASK, plain_keys: frozenset[str] = frozenset()) -> Any:

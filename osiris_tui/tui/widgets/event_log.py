@@ -460,7 +460,7 @@ class EventLog(Vertical):
         if kind == TYPE_ERRORS and not entry.is_error:
             return False
         if self._terms:
-            text = entry.text.lower()
+            text = f"{entry.text} {entry.step}".lower()  # the whole step id, also where the line cuts it
             return all(term in text for term in self._terms)
         return True
 
