@@ -104,9 +104,7 @@ def to_json_value(value: Any) -> Any:
             return "Infinity" if value > 0 else "-Infinity"
         return value
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date | dt.time):
-        if isinstance(value, pd.Timestamp) and pd.isna(value):
-            return None
-        return value.isoformat()
+        return value.isoformat()  # NaT was answered above
     if isinstance(value, pd.Timedelta):
         return None if pd.isna(value) else value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -295,8 +293,10 @@ class _WriteRun:
         if self.sql is None:
             import psycopg
 
+            conninfo = self.conn.sql_conninfo
+            assert conninfo, "require_sql_channel() runs before open_sql()"
             try:
-                self.sql = psycopg.connect(self.conn.sql_conninfo, connect_timeout=15, autocommit=True)
+                self.sql = psycopg.connect(conninfo, connect_timeout=15, autocommit=True)
             except psycopg.Error as exc:
                 raise self.fail(
                     f"Supabase write to {self.where}: cannot open the SQL channel to {self.conn.sql_host}: "

@@ -455,11 +455,11 @@ class DebugSession:
             if finish:
                 self._finish_run()
                 return
+            assert next_id is not None
             if pause:
                 self._pause_before(next_id)
                 return
             first = False
-            assert next_id is not None
             ok = self._run_one(self.pipeline.step(next_id))
             if not ok:
                 return

@@ -232,7 +232,8 @@ class DebuggerApp(App[None]):
         self.session.start()
         self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
         self._sync_state(None)
-        first = self.session.next_step_id() or (self.session.pipeline.step_ids or [None])[0]
+        step_ids = self.session.pipeline.step_ids
+        first = self.session.next_step_id() or (step_ids[0] if step_ids else None)
         if first is not None:
             self._auto_select(first)
         self.step_list.focus()
