@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from postgrest import APIError
 
-from osiris_tui.drivers.base import require_input_df
+from osiris_tui.drivers.base import RunnerContext, require_input_df
 from osiris_tui.drivers.supabase_client import (
     DEFAULT_RETRIES,
     DEFAULT_RETRY_BASE_SLEEP,
@@ -184,7 +184,7 @@ def create_table_sql(schema: str, table: str, df: pd.DataFrame, primary_key: lis
 class SupabaseWriter:
     """Writes the input DataFrame to a Supabase table; returns ``{}``."""
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: RunnerContext) -> dict:
         conn = resolve_connection(step_id, config, COMPONENT)
         plan = _WritePlan.from_config(step_id, config, conn)
         df = require_input_df(step_id, inputs)
@@ -267,7 +267,7 @@ class _WritePlan:
 
 
 class _WriteRun:
-    def __init__(self, plan: _WritePlan, conn: SupabaseConnection, df: pd.DataFrame, ctx: Any) -> None:
+    def __init__(self, plan: _WritePlan, conn: SupabaseConnection, df: pd.DataFrame, ctx: RunnerContext) -> None:
         self.plan = plan
         self.conn = conn
         self.df = df
