@@ -22,7 +22,6 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
-from textual.screen import ModalScreen
 from textual.widgets import Header, Static
 
 from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, StateChange
@@ -45,7 +44,6 @@ from osiris_tui.tui.widgets.tabs import TabView
 TAB_LABELS = (("data", "1 Data"), ("config", "2 Config"), ("connection", "3 Connection"),
               ("events", "4 Events"), ("metrics", "5 Metrics"))
 TABS = tuple(tab for tab, _ in TAB_LABELS)
-DEBUGGER_ACTIONS = frozenset(k.action.split("(")[0] for k in KEYS) | {"quit"}
 
 RUN_STATE_STYLE = {
     RunState.READY: "ready",
@@ -447,8 +445,6 @@ class DebuggerApp(App[None]):
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in DEBUGGER_ACTIONS and isinstance(self.screen, ModalScreen):
-            return False
         if action in ("next_input", "describe"):  # only on the Data tab
             return self.tabs.active == "data"
         return True
@@ -576,7 +572,9 @@ class DebuggerApp(App[None]):
         self.push_screen(ConfirmQuit(self.session.running_step_id()), answered)
 
     async def action_quit(self) -> None:
-        self.action_request_quit()
+        # ctrl+q, Textual's priority binding: the one app key that still works while a dialog is up
+        if not isinstance(self.screen, ConfirmQuit):  # that dialog already asks
+            self.action_request_quit()
 
     async def action_filter_events_to_step(self) -> None:
         self.action_switch_tab("events")
