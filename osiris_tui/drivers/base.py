@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
 
-class StepContext(Protocol):
-    """What a driver may use from its context (a superset of Osiris's local `RunnerContext`)."""
+class RunnerContext(Protocol):
+    """Osiris's own local context: all a driver that also runs under Osiris may rely on."""
 
-    step_id: str
     output_dir: Path  # <run>/artifacts/<step_id>/, created beforehand
-    base_dir: Path  # the manifest's directory
 
     def log_metric(self, name: str, value: Any, **extra: Any) -> None: ...
+
+
+class StepContext(RunnerContext, Protocol):
+    """What a driver may use from the debugger's context (`StepRunContext`, or `_WorkerContext` in a worker)."""
+
+    step_id: str
+    base_dir: Path  # the manifest's directory
 
     def log_event(self, name: str, **fields: Any) -> None: ...
 
     def check_cancelled(self) -> None:
         """Raise `StepCancelled` when the user interrupted the run (long drivers call this between chunks)."""
 
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call `hook` (from the cancelling thread) when the step is cancelled; returns the unregister function."""
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the step was cancelled (`check_cancelled()` would raise)."""
+
 
 @runtime_checkable
 class Driver(Protocol):
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: Any) -> dict: ...
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: StepContext) -> dict: ...
 
 
 class StepCancelled(Exception):
@@ -54,7 +67,7 @@ def require_input_df(step_id: str, inputs: dict[str, Any] | None) -> pd.DataFram
     return df
 
 
-def resolve_path(path: str, config: dict[str, Any], ctx: Any) -> Path:
+def resolve_path(path: str, config: dict[str, Any], ctx: RunnerContext) -> Path:
     """A relative `path` resolves against a filesystem connection's `base_dir`, else the working directory."""
     p = Path(path).expanduser()
     if p.is_absolute():

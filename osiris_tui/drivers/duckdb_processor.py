@@ -11,30 +11,31 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from osiris_tui.drivers.base import StepContext
+
 
 class DuckDBProcessor:
     def __init__(self) -> None:
         self._con: duckdb.DuckDBPyConnection | None = None
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: StepContext) -> dict:
         query = config.get("query")
         if not query or not isinstance(query, str):
             raise ValueError(f"Step '{step_id}': 'query' is required for duckdb.processor")
         frames = {k: v for k, v in (inputs or {}).items()
                   if isinstance(v, pd.DataFrame) and k.isidentifier()}
         self._con = con = duckdb.connect(":memory:")
-        unhook = ctx.on_cancel(con.interrupt) if hasattr(ctx, "on_cancel") else None  # stops a running query
+        unhook = ctx.on_cancel(con.interrupt)  # stops a running query
         try:
             for name, df in frames.items():
                 con.register(name, df)
             df = con.execute(query).df()
         except duckdb.Error as exc:
-            if getattr(ctx, "cancelled", False):
+            if ctx.cancelled:
                 ctx.check_cancelled()
             raise RuntimeError(f"DuckDB transformation failed: {exc}") from exc
         finally:
-            if unhook is not None:
-                unhook()
+            unhook()
             self.close()
         seen: set[int] = set()
         rows_in = 0

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from osiris_tui.drivers.base import require_input_df, resolve_path
+from osiris_tui.drivers.base import StepContext, require_input_df, resolve_path
 
 _NEWLINES = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
 # Values compiled cfgs carry that mean "pandas' default".
@@ -24,7 +24,7 @@ class _CancellableReader(io.RawIOBase):
     """A file whose every read first checks the step's cancellation: pandas' parser reads through it in
     blocks, so a cancel stops a 10M-row parse within one block."""
 
-    def __init__(self, path: Path, ctx: Any) -> None:
+    def __init__(self, path: Path, ctx: StepContext) -> None:
         self._file = open(path, "rb")  # noqa: SIM115 (closed with this reader)
         self._ctx = ctx
 
@@ -43,7 +43,7 @@ class _CancellableReader(io.RawIOBase):
 class _CancellableWriter(io.TextIOBase):
     """A text file whose every write first checks the step's cancellation (pandas writes in chunks)."""
 
-    def __init__(self, handle: Any, ctx: Any) -> None:
+    def __init__(self, handle: Any, ctx: StepContext) -> None:
         self._handle = handle
         self._ctx = ctx
 
@@ -58,7 +58,7 @@ class _CancellableWriter(io.TextIOBase):
 class CsvExtractor:
     """Reads a CSV file into a DataFrame."""
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: StepContext) -> dict:
         if not config.get("path"):
             raise ValueError(f"Step '{step_id}': 'path' is required for filesystem.csv_extractor")
         path = resolve_path(str(config["path"]), config, ctx)
@@ -88,7 +88,7 @@ class CsvExtractor:
         return {"df": df}
 
 
-def _read(path: Path, kwargs: dict[str, Any], ctx: Any) -> pd.DataFrame:
+def _read(path: Path, kwargs: dict[str, Any], ctx: StepContext) -> pd.DataFrame:
     # pandas' C engine: what Osiris uses, and faster here than the pyarrow engine, whose parse_dates
     # path is many times slower. A compressed file is read by path (pandas decompresses it itself).
     if kwargs.get("compression") is not None or path.suffix.lower() in _COMPRESSED:
@@ -100,7 +100,7 @@ def _read(path: Path, kwargs: dict[str, Any], ctx: Any) -> pd.DataFrame:
 class CsvWriter:
     """Writes the input DataFrame to CSV, columns sorted alphabetically as Osiris does."""
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: StepContext) -> dict:
         df = require_input_df(step_id, inputs)
         if not config.get("path"):
             raise ValueError(f"Step '{step_id}': 'path' is required for filesystem.csv_writer")

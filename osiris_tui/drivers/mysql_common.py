@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from osiris_tui.drivers.base import StepContext
 from osiris_tui.secrets import mask_exception, mask_text, register_secret
 
 DEFAULT_PORT = 3306
@@ -154,13 +155,10 @@ def connect(
         raise wrap_error("connection", step_id, settings, exc) from None
 
 
-def stop_on_cancel(conn: Any, ctx: Any, step_id: str, settings: MySQLSettings) -> Callable[[], None]:
+def stop_on_cancel(conn: Any, ctx: StepContext, step_id: str, settings: MySQLSettings) -> Callable[[], None]:
     """Make a cancel break `conn` at once: its socket is shut (a blocked read returns) and the server is
     told to `KILL` the connection (so a long query or load stops there too, and its transaction rolls
     back). Returns the function that unregisters the hook; drivers call it when done with `conn`."""
-    on_cancel = getattr(ctx, "on_cancel", None)
-    if on_cancel is None:
-        return lambda: None
     thread_id = conn.thread_id()
 
     def kill() -> None:
@@ -183,7 +181,7 @@ def stop_on_cancel(conn: Any, ctx: Any, step_id: str, settings: MySQLSettings) -
                 pass
         threading.Thread(target=kill, name="osiris-tui-mysql-kill", daemon=True).start()
 
-    return on_cancel(hook)
+    return ctx.on_cancel(hook)
 
 
 def close_quietly(conn: Any) -> None:

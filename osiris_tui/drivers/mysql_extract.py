@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from osiris_tui.drivers.base import StepCancelled
+from osiris_tui.drivers.base import StepCancelled, StepContext
 from osiris_tui.drivers.mysql_common import (
     close_quietly,
     connect,
@@ -172,7 +172,7 @@ class MySQLExtractor:
         close_quietly(self._conn)
         self._conn = None
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: StepContext) -> dict:
         settings = settings_from_config(step_id, config)
         engine = str(config.get("engine") or "auto").lower()
         if engine not in ("auto", "connectorx", "pymysql"):

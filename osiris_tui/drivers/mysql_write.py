@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from osiris_tui.drivers.base import StepCancelled, require_input_df
+from osiris_tui.drivers.base import StepCancelled, StepContext, require_input_df
 from osiris_tui.drivers.mysql_common import (
     close_quietly,
     connect,
@@ -203,7 +203,7 @@ class MySQLWriter:
         close_quietly(self._conn)
         self._conn = None
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict[str, Any] | None, ctx: StepContext) -> dict:
         df = require_input_df(step_id, inputs)
         settings = settings_from_config(step_id, config)
         table = config.get("table")

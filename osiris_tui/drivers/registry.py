@@ -43,15 +43,12 @@ class DriverRegistry:
 
     def __init__(self) -> None:
         self._targets: dict[str, str | Callable[[], Any]] = {}
-        self._origin: dict[str, str] = {}
         self._isolated: dict[str, bool | None] = {}
 
-    def register(self, name: str, factory: str | Callable[[], Any], origin: str = "builtin",
-                 isolated: bool | None = False) -> None:
+    def register(self, name: str, factory: str | Callable[[], Any], isolated: bool | None = False) -> None:
         """`isolated`: run the driver's steps in a worker process; None decides by the driver's class
         (isolated unless it sets `cancellable = True`), which is how plugins are registered."""
         self._targets[name] = factory
-        self._origin[name] = origin
         self._isolated[name] = isolated
 
     def names(self) -> list[str]:
@@ -59,9 +56,6 @@ class DriverRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._targets
-
-    def origin(self, name: str) -> str:
-        return self._origin.get(name, "")
 
     def factory(self, name: str) -> Callable[[], Any]:
         """What makes the driver (imported on first use)."""
@@ -97,7 +91,7 @@ class DriverRegistry:
 
 def load_plugins(registry: DriverRegistry) -> None:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        registry.register(ep.name, ep.value, origin=f"plugin {ep.dist.name if ep.dist else ep.value}", isolated=None)
+        registry.register(ep.name, ep.value, isolated=None)
 
 
 def default_registry() -> DriverRegistry:

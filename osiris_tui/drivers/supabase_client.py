@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 from postgrest import APIError
 
+from osiris_tui.drivers.base import RunnerContext
 from osiris_tui.secrets import mask_text, register_secret, secret_values
 
 T = TypeVar("T")
@@ -268,14 +269,14 @@ def config_float(step_id: str, config: dict[str, Any], name: str, default: float
     return number
 
 
-def log_event(ctx: Any, name: str, **fields: Any) -> None:
+def log_event(ctx: RunnerContext, name: str, **fields: Any) -> None:
     """``ctx.log_event`` when the context has it (Osiris's own contexts only have ``log_metric``)."""
     fn = getattr(ctx, "log_event", None)
     if callable(fn):
         fn(name, **fields)
 
 
-def check_cancelled(ctx: Any) -> None:
+def check_cancelled(ctx: RunnerContext) -> None:
     fn = getattr(ctx, "check_cancelled", None)
     if callable(fn):
         fn()

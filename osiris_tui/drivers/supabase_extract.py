@@ -43,6 +43,7 @@ import httpx
 import pandas as pd
 from postgrest import APIError
 
+from osiris_tui.drivers.base import RunnerContext
 from osiris_tui.drivers.supabase_client import (
     DEFAULT_RETRIES,
     DEFAULT_RETRY_BASE_SLEEP,
@@ -71,7 +72,7 @@ _FLOAT_WORDS = {"Infinity", "-Infinity", "NaN"}
 class SupabaseExtractor:
     """Reads every row of ``table`` (filtered, ordered, optionally limited) into ``{"df": DataFrame}``."""
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: RunnerContext) -> dict:
         conn = resolve_connection(step_id, config, COMPONENT)
         table = config.get("table")
         if not table or not isinstance(table, str):
@@ -116,7 +117,7 @@ class SupabaseExtractor:
         ctx.log_metric("rows_read", len(df))
         return {"df": df}
 
-    def _read_pages(self, session: RestSession, ctx: Any, table: str, select: str,
+    def _read_pages(self, session: RestSession, ctx: RunnerContext, table: str, select: str,
                     filters: list[tuple[str, str, Any]], order_terms: list[tuple[str, bool, bool | None]],
                     offset: int, limit: int | None, page_size: int, where: str) -> list[dict]:
         rows: list[dict] = []

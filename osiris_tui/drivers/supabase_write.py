@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from postgrest import APIError
 
-from osiris_tui.drivers.base import require_input_df
+from osiris_tui.drivers.base import RunnerContext, require_input_df
 from osiris_tui.drivers.supabase_client import (
     DEFAULT_RETRIES,
     DEFAULT_RETRY_BASE_SLEEP,
@@ -104,9 +104,7 @@ def to_json_value(value: Any) -> Any:
             return "Infinity" if value > 0 else "-Infinity"
         return value
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date | dt.time):
-        if isinstance(value, pd.Timestamp) and pd.isna(value):
-            return None
-        return value.isoformat()
+        return value.isoformat()  # NaT was answered above
     if isinstance(value, pd.Timedelta):
         return None if pd.isna(value) else value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -186,7 +184,7 @@ def create_table_sql(schema: str, table: str, df: pd.DataFrame, primary_key: lis
 class SupabaseWriter:
     """Writes the input DataFrame to a Supabase table; returns ``{}``."""
 
-    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: Any) -> dict:
+    def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: RunnerContext) -> dict:
         conn = resolve_connection(step_id, config, COMPONENT)
         plan = _WritePlan.from_config(step_id, config, conn)
         df = require_input_df(step_id, inputs)
@@ -269,7 +267,7 @@ class _WritePlan:
 
 
 class _WriteRun:
-    def __init__(self, plan: _WritePlan, conn: SupabaseConnection, df: pd.DataFrame, ctx: Any) -> None:
+    def __init__(self, plan: _WritePlan, conn: SupabaseConnection, df: pd.DataFrame, ctx: RunnerContext) -> None:
         self.plan = plan
         self.conn = conn
         self.df = df
@@ -295,8 +293,10 @@ class _WriteRun:
         if self.sql is None:
             import psycopg
 
+            conninfo = self.conn.sql_conninfo
+            assert conninfo, "require_sql_channel() runs before open_sql()"
             try:
-                self.sql = psycopg.connect(self.conn.sql_conninfo, connect_timeout=15, autocommit=True)
+                self.sql = psycopg.connect(conninfo, connect_timeout=15, autocommit=True)
             except psycopg.Error as exc:
                 raise self.fail(
                     f"Supabase write to {self.where}: cannot open the SQL channel to {self.conn.sql_host}: "

@@ -46,7 +46,7 @@ class Params:
 
 
 def collect(
-    doc: Doc, data: Mapping[Any, Any], env: Mapping[str, str], cli: Mapping[str, str] | None
+    doc: Doc, data: Mapping[Any, Any], env: Mapping[str, str], cli: Mapping[str, Any] | None
 ) -> Params:
     """Gather parameters with Osiris's precedence (profiles are not supported)."""
     params = Params()

@@ -79,6 +79,7 @@ class _BadValue(yaml.MarkedYAMLError):
 
     def __init__(self, node: yaml.Node, reason: str, hint: str) -> None:
         super().__init__(problem=reason, problem_mark=node.start_mark)
+        self.mark: yaml.Mark = node.start_mark
         self.reason, self.hint = reason, hint
         self.key: str | None = None
 
@@ -264,7 +265,7 @@ def scan_yaml(text: str) -> ScanStats:
                 if stack and stack[-1].at_key:
                     raise _Refused(f"YAML alias used as a mapping key at line {mark.line + 1}", mark,
                                    "write the key out instead of *alias")
-                size = stats.anchors.get(event.anchor, 1)
+                size = stats.anchors.get(event.anchor, 1) if event.anchor is not None else 1
                 stats.alias_uses += 1
                 stats.alias_nodes += size
                 if stats.alias_uses > MAX_ALIASES:
@@ -317,11 +318,10 @@ def parse_yaml(text: str, file: Path, *, error: type[InputError] = ManifestError
     try:
         return yaml.load(text, Loader=_Loader)
     except _BadValue as exc:
-        mark = exc.problem_mark
         where = f" on key '{exc.key}'" if exc.key is not None else ""
         raise error(
-            f"Invalid value{where} at line {mark.line + 1}: {exc.reason}",
-            file=file, line=mark.line + 1, column=mark.column + 1, hint=exc.hint,
+            f"Invalid value{where} at line {exc.mark.line + 1}: {exc.reason}",
+            file=file, line=exc.mark.line + 1, column=exc.mark.column + 1, hint=exc.hint,
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -13,11 +13,14 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from osiris_tui.runtime.cancel import Cancellation
 from osiris_tui.runtime.records import EventRecord, MetricRecord, RecordStream
 from osiris_tui.secrets import mask_value
+
+if TYPE_CHECKING:
+    from osiris_tui.drivers.base import StepContext
 
 Line = dict[str, Any]
 # Event fields that name things rather than hold credentials (Osiris's redactor never masks a bare `key`).
@@ -180,3 +183,7 @@ class StepRunContext:
     @property
     def cancelled(self) -> bool:
         return self.cancellation.is_set()
+
+
+if TYPE_CHECKING:
+    _step_run_context_is_a_step_context: type[StepContext] = StepRunContext

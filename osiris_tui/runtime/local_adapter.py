@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -104,6 +105,11 @@ class LocalAdapter(ExecutionAdapter):
     def resolve_connection(self, step: Step, config: dict[str, Any]) -> ResolvedConnection | None:
         assert self.connections is not None
         return self.connections.resolve_reference(config.get("connection"), step.family, step.id)
+
+    def warm_up(self, prepared: PreparedRun) -> None:
+        """Start the worker process in the background when a step of `prepared` will run there."""
+        if any(self.registry.isolated(s.driver) for s in prepared.plan):
+            threading.Thread(target=self.worker.start, daemon=True).start()
 
     # -- execute -----------------------------------------------------------------------------------
     def execute(self, prepared: PreparedRun, context: ExecutionContext) -> bool:

@@ -36,7 +36,7 @@ import pandas as pd
 from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step
-from osiris_tui.runtime.adapter import PreparedRun
+from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun
 from osiris_tui.runtime.breakpoints import BreakpointStore
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, new_run_id
@@ -111,7 +111,7 @@ class DebugSession:
         self._stopping = False
         self._finished = False
         self._thread: threading.Thread | None = None
-        self.adapter = LocalAdapter(self.registry, self.connections)
+        self.adapter: ExecutionAdapter = LocalAdapter(self.registry, self.connections)
         self.run_state = RunState.READY
         self.summary: dict[str, Any] | None = None
         self._new_run()
@@ -136,8 +136,7 @@ class DebugSession:
             self.prepared.plan = [s for s in self.prepared.plan if s.id in keep]
         self.summary = None
         self._finished = False
-        if any(self.registry.isolated(s.driver) for s in self.prepared.plan):
-            threading.Thread(target=self.adapter.worker.start, daemon=True).start()  # warm it up meanwhile
+        self.adapter.warm_up(self.prepared)
 
     def _closure(self, targets: set[str]) -> set[str]:
         keep = set(targets)
@@ -455,11 +454,11 @@ class DebugSession:
             if finish:
                 self._finish_run()
                 return
+            assert next_id is not None
             if pause:
                 self._pause_before(next_id)
                 return
             first = False
-            assert next_id is not None
             ok = self._run_one(self.pipeline.step(next_id))
             if not ok:
                 return

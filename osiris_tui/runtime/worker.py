@@ -14,11 +14,12 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from osiris_tui.drivers.base import StepCancelled
+from osiris_tui.drivers.base import StepCancelled, StepContext
 from osiris_tui.runtime.cancel import Cancellation
 from osiris_tui.runtime.context import StepRunContext
 
@@ -75,12 +76,16 @@ class _WorkerContext:
     def check_cancelled(self) -> None:
         self.cancellation.check(f"step '{self.step_id}'")
 
-    def on_cancel(self, hook: Any) -> Any:
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
         return self.cancellation.on_cancel(hook)
 
     @property
     def cancelled(self) -> bool:
         return self.cancellation.is_set()
+
+
+if TYPE_CHECKING:
+    _worker_context_is_a_step_context: type[StepContext] = _WorkerContext
 
 
 def _factory(target: Any) -> Any:

@@ -22,7 +22,6 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
-from textual.screen import ModalScreen
 from textual.widgets import Header, Static
 
 from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, StateChange
@@ -45,7 +44,6 @@ from osiris_tui.tui.widgets.tabs import TabView
 TAB_LABELS = (("data", "1 Data"), ("config", "2 Config"), ("connection", "3 Connection"),
               ("events", "4 Events"), ("metrics", "5 Metrics"))
 TABS = tuple(tab for tab, _ in TAB_LABELS)
-DEBUGGER_ACTIONS = frozenset(k.action.split("(")[0] for k in KEYS) | {"quit"}
 
 RUN_STATE_STYLE = {
     RunState.READY: "ready",
@@ -232,7 +230,8 @@ class DebuggerApp(App[None]):
         self.session.start()
         self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
         self._sync_state(None)
-        first = self.session.next_step_id() or (self.session.pipeline.step_ids or [None])[0]
+        step_ids = self.session.pipeline.step_ids
+        first = self.session.next_step_id() or (step_ids[0] if step_ids else None)
         if first is not None:
             self._auto_select(first)
         self.step_list.focus()
@@ -456,8 +455,6 @@ class DebuggerApp(App[None]):
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in DEBUGGER_ACTIONS and isinstance(self.screen, ModalScreen):
-            return False
         if action in ("next_input", "describe"):  # only on the Data tab
             return self.tabs.active == "data"
         return True
@@ -585,7 +582,9 @@ class DebuggerApp(App[None]):
         self.push_screen(ConfirmQuit(self.session.running_step_id()), answered)
 
     async def action_quit(self) -> None:
-        self.action_request_quit()
+        # ctrl+q, Textual's priority binding: the one app key that still works while a dialog is up
+        if not isinstance(self.screen, ConfirmQuit):  # that dialog already asks
+            self.action_request_quit()
 
     async def action_filter_events_to_step(self) -> None:
         self.action_switch_tab("events")

@@ -162,7 +162,7 @@ class ScreenSession:
         return [_mask_status(s) for s in self._session.statuses()]
 
 
-def screen_session(session: DebugSession) -> DebugSession:
+def screen_session(session: DebugSession | ScreenSession) -> DebugSession:
     """`session` behind the screen's masking boundary (it keeps the `DebugSession` interface)."""
     if isinstance(session, ScreenSession):
         return cast("DebugSession", session)

@@ -80,10 +80,10 @@ def registry(gate: Gate | None = None) -> DriverRegistry:
         pass
 
     _Blocking.gate = gate
-    reg.register("test.blocking", _Blocking, origin="test")
-    reg.register("test.range", RangeDriver, origin="test")
-    reg.register("test.noframe", NoFrameDriver, origin="test")
-    reg.register("test.flood", FloodDriver, origin="test")
+    reg.register("test.blocking", _Blocking)
+    reg.register("test.range", RangeDriver)
+    reg.register("test.noframe", NoFrameDriver)
+    reg.register("test.flood", FloodDriver)
     return reg
 
 

@@ -53,7 +53,7 @@ class ExactDriver:
 
 def exact_session(root: Path) -> DebugSession:
     reg = registry()
-    reg.register("test.exact", ExactDriver, origin="test")
+    reg.register("test.exact", ExactDriver)
     return DebugSession(pipeline(root, [Step("exact", "test.exact", {})]), registry=reg, run_dir=root / "run")
 
 

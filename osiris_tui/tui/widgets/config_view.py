@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -46,7 +47,7 @@ class ConfigView(VerticalScroll):
         self._ready = False
         self.step_id: str | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("", id="config-header")
         yield Static("", id="config-body")
 

@@ -9,6 +9,7 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -64,7 +65,7 @@ class ConnectionView(VerticalScroll):
         self.step_id: str | None = None
         self.state: str = "empty"  # empty | none | resolved | error
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("", id="connection-body")
 
     def on_mount(self) -> None:
@@ -110,7 +111,7 @@ class ConnectionView(VerticalScroll):
         )
 
     def _error(self, step: Any, exc: InputError) -> RenderableType:
-        lines = [Text("✗ The connection cannot be resolved", style="bold red"), Text("")]
+        lines: list[RenderableType] = [Text("✗ The connection cannot be resolved", style="bold red"), Text("")]
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
