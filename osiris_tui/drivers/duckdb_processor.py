@@ -6,12 +6,30 @@ Every `df_*` input is a table of that name; as improvements over Osiris, the fir
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from osiris_tui.drivers.base import StepContext
+
+
+def _interrupt_until(con: duckdb.DuckDBPyConnection, finished: threading.Event) -> None:
+    """Interrupt `con`'s query, again every 50 ms until the step has finished (for up to 2 s): a cancel
+    that lands just before the query starts would otherwise be lost, since `interrupt()` only stops a
+    query that is running."""
+
+    def keep_interrupting() -> None:
+        for _ in range(40):
+            try:
+                con.interrupt()
+            except Exception:  # closed: the step is over
+                return
+            if finished.wait(0.05):
+                return
+
+    threading.Thread(target=keep_interrupting, name="osiris-tui-duckdb-interrupt", daemon=True).start()
 
 
 class DuckDBProcessor:
@@ -25,16 +43,19 @@ class DuckDBProcessor:
         frames = {k: v for k, v in (inputs or {}).items()
                   if isinstance(v, pd.DataFrame) and k.isidentifier()}
         self._con = con = duckdb.connect(":memory:")
-        unhook = ctx.on_cancel(con.interrupt)  # stops a running query
+        finished = threading.Event()
+        unhook = ctx.on_cancel(lambda: _interrupt_until(con, finished))
         try:
             for name, df in frames.items():
                 con.register(name, df)
+            ctx.check_cancelled()
             df = con.execute(query).df()
         except duckdb.Error as exc:
             if ctx.cancelled:
                 ctx.check_cancelled()
             raise RuntimeError(f"DuckDB transformation failed: {exc}") from exc
         finally:
+            finished.set()
             unhook()
             self.close()
         seen: set[int] = set()
