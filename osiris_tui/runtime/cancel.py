@@ -70,3 +70,22 @@ class Cancellation:
             hook()
         except Exception:  # a hook that fails must not stop the others (the connection may be gone already)
             logger.debug("cancel hook failed", exc_info=True)
+
+
+class CancellableStep:
+    """What a step's `ctx` offers around its `Cancellation` (shared by the in-process and worker contexts)."""
+
+    step_id: str
+    cancellation: Cancellation
+
+    def check_cancelled(self) -> None:
+        """Raise `StepCancelled` once the step was cancelled (long drivers call this between chunks)."""
+        self.cancellation.check(f"step '{self.step_id}'")
+
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call `hook` (from the cancelling thread) when the step is cancelled; returns the unregister function."""
+        return self.cancellation.on_cancel(hook)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancellation.is_set()

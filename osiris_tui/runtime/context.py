@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from osiris_tui.runtime.cancel import Cancellation
+from osiris_tui.runtime.cancel import CancellableStep, Cancellation
 from osiris_tui.runtime.records import EventRecord, MetricRecord, RecordStream
 from osiris_tui.secrets import mask_value
 
@@ -140,7 +140,7 @@ class ExecutionContext:
             self._files.clear()
 
 
-class StepRunContext:
+class StepRunContext(CancellableStep):
     """The `ctx` a driver receives: Osiris's `output_dir` + `log_metric`, plus `log_event` and cancellation.
 
     Once the step has ended (`detach()`: it finished, failed or was abandoned after a cancel), what the
@@ -173,16 +173,6 @@ class StepRunContext:
         fields.setdefault("step_id", self.step_id)
         self.parent.log_event(name, **fields)
 
-    def check_cancelled(self) -> None:
-        self.cancellation.check(f"step '{self.step_id}'")
-
-    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
-        """Call `hook` (from the cancelling thread) when the step is cancelled; returns the unregister function."""
-        return self.cancellation.on_cancel(hook)
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancellation.is_set()
 
 
 if TYPE_CHECKING:

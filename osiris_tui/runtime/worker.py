@@ -14,13 +14,12 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osiris_tui.drivers.base import StepCancelled, StepContext
-from osiris_tui.runtime.cancel import Cancellation
+from osiris_tui.runtime.cancel import CancellableStep, Cancellation
 from osiris_tui.runtime.context import StepRunContext
 
 KILL_AFTER = 0.5  # seconds between a cancel and killing the worker
@@ -41,7 +40,7 @@ class WorkerDied(RuntimeError):
 
 
 # -- the worker side ---------------------------------------------------------------------------------
-class _WorkerContext:
+class _WorkerContext(CancellableStep):
     """The `ctx` a driver gets in the worker: the same surface as `StepRunContext`, sent to the host."""
 
     def __init__(self, conn: Connection, flag: Any, step_id: str, output_dir: str, base_dir: str,
@@ -73,15 +72,6 @@ class _WorkerContext:
         fields.setdefault("step_id", self.step_id)
         self.send(("event", name, fields))
 
-    def check_cancelled(self) -> None:
-        self.cancellation.check(f"step '{self.step_id}'")
-
-    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
-        return self.cancellation.on_cancel(hook)
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancellation.is_set()
 
 
 if TYPE_CHECKING:
