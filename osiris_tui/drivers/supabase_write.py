@@ -49,6 +49,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,7 @@ class _WriteRun:
         self.where = f"{plan.schema}.{plan.table} at {conn.host} (step '{plan.step_id}')"
         self.rows_written = 0
         self.sql: Any = None  # psycopg connection, opened only when needed
+        self._unhook_sql: Callable[[], None] = lambda: None
 
     # -- helpers ----------------------------------------------------------------------------------
     def fail(self, message: str, exc_type: type[Exception] = RuntimeError) -> Exception:
@@ -302,6 +304,10 @@ class _WriteRun:
                     f"Supabase write to {self.where}: cannot open the SQL channel to {self.conn.sql_host}: "
                     f"{exc}. Nothing was written."
                 ) from None
+            on_cancel = getattr(self.ctx, "on_cancel", None)
+            if on_cancel is not None:  # a cancel stops the running statement (its transaction rolls back)
+                sql = self.sql
+                self._unhook_sql = on_cancel(getattr(sql, "cancel_safe", sql.cancel))
         return self.sql
 
     def target(self) -> Any:
@@ -338,6 +344,7 @@ class _WriteRun:
             ) from None
         finally:
             session.close()
+            self._unhook_sql()
             if self.sql is not None:
                 self.sql.close()
         duration_ms = int((time.monotonic() - started) * 1000)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from osiris_tui.drivers.base import StepCancelled
 from osiris_tui.drivers.supabase import SupabaseExtractor, SupabaseWriter
+from osiris_tui.runtime.executor import run_cancellable
 from tests.support.postgrest_fixtures import (  # noqa: F401
     postgrest_standin,
     postgrest_standin_server,
@@ -362,7 +365,6 @@ def test_secrets_never_leak(postgrest_standin, step_ctx, postgres_server):
 
 def test_cancel_between_batches(postgrest_standin, step_ctx):
     """PostgREST-compatible stand-in: an interrupt after batch 1 stops the write before batch 2."""
-    from osiris_tui.drivers.base import StepCancelled
 
     table = postgrest_standin.new_table("people")
     postgrest_standin.create_table(table, PEOPLE)
@@ -388,3 +390,34 @@ def test_osiris_minimal_context(postgrest_standin, tmp_path):
                                                         "resolved_connection": postgrest_standin.connection()},
                                    inputs=None, ctx=ctx)
     assert back["df"]["name"].tolist() == ["p1", "p2", "p3", "p4"] and metrics[-1] == ("rows_read", 4)
+
+
+def test_atomic_write_stopped_mid_statement_leaves_the_table_unchanged(postgrest_standin, step_ctx):
+    """PostgREST-compatible stand-in DB: a cancel while an atomic write's statement runs (a trigger makes
+    each row take a second) stops it on the server at once, and its transaction rolls back."""
+    table = postgrest_standin.new_table("people")
+    postgrest_standin.create_table(table, PEOPLE)
+    postgrest_standin.execute(f"INSERT INTO \"{table}\" VALUES (1, 'before', 0)")
+    postgrest_standin.execute(
+        f"CREATE FUNCTION \"{table}_slow\"() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ "
+        f"LANGUAGE plpgsql; CREATE TRIGGER \"{table}_slow\" BEFORE INSERT ON \"{table}\" FOR EACH ROW "
+        f"EXECUTE FUNCTION \"{table}_slow\"()")
+    ctx = step_ctx("w")
+
+    def cancel_once_inserting() -> None:  # when the server is running the INSERT
+        for _ in range(1500):
+            active = postgrest_standin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query ILIKE %s",
+                (f"%INSERT INTO%{table}%",))
+            if active and active[0][0]:
+                break
+            threading.Event().wait(0.01)
+        ctx.cancellation.cancel()
+
+    canceller = threading.Thread(target=cancel_once_inserting)
+    canceller.start()
+    with pytest.raises(StepCancelled):
+        run_cancellable(lambda: _write(postgrest_standin, ctx, _people(30), table=table, mode="append",
+                                       batch_size=30, atomic=True), ctx)
+    canceller.join()
+    assert postgrest_standin.rows(table) == [(1, "before", 0.0)]
