@@ -123,15 +123,21 @@ class CsvWriter:
             raise ValueError(f"Step '{step_id}': newline must be one of lf, crlf, cr (got {newline!r})")
         path.parent.mkdir(parents=True, exist_ok=True)
         ordered = df[sorted_columns(df.columns)]
-        tmp = path.with_name(f".{path.name}.osiris-tui-tmp")
+        # A regular file is replaced whole or not at all; anything else (a FIFO, /dev/stdout) is written to.
+        special = path.exists() and not path.is_file()
+        target = path if special else path.with_name(f".{path.name}.osiris-tui-tmp")
         try:
-            with open(tmp, "w", encoding=config.get("encoding", "utf-8"), newline="") as handle:
+            with open(target, "w", encoding=config.get("encoding", "utf-8"), newline="") as handle:
                 ordered.to_csv(_CancellableWriter(handle, ctx), sep=config.get("delimiter", ","),
                                header=bool(config.get("header", True)), index=False,
                                lineterminator=_NEWLINES[newline])
             ctx.check_cancelled()
-            tmp.replace(path)  # the target is replaced whole or not at all
+            if not special:
+                target.replace(path)
+        except OSError as exc:  # a full disk: say which file (the error from a flush names none)
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         finally:
-            tmp.unlink(missing_ok=True)
+            if not special:
+                target.unlink(missing_ok=True)
         ctx.log_metric("rows_written", len(df))
         return {}
