@@ -9,6 +9,7 @@ still get everything.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -76,6 +77,22 @@ class Printer:
                 self.out.flush()
             except (OSError, ValueError):  # a closed pipe (`| head -1`), a full disk (/dev/full), a closed file
                 self.broken = True
+                self._silence()
+
+    def _silence(self) -> None:
+        """Point a broken stdout at /dev/null, so Python's own flush at exit has nowhere to fail (what the
+        Python docs on SIGPIPE recommend) and prints no "Exception ignored … BrokenPipeError"."""
+        if self.out is not sys.stdout and self.out is not sys.__stdout__:
+            return
+        try:
+            fd = self.out.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, fd)
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def summary_table(session: DebugSession) -> str:

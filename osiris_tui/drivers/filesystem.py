@@ -6,6 +6,8 @@ Unlike Osiris, a `filesystem` connection's `base_dir` is honoured for relative p
 from __future__ import annotations
 
 import io
+import numbers
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -78,14 +80,25 @@ class CsvExtractor:
                 kwargs[arg] = config[key]
         try:
             df = pd.DataFrame() if path.stat().st_size == 0 else _read(path, kwargs, ctx)
+        except pd.errors.EmptyDataError:  # nothing to parse (blank lines, comments): Osiris gives an empty frame
+            df = pd.DataFrame()
         except UnicodeDecodeError as exc:
             raise RuntimeError(f"CSV encoding error in {path}: {exc}") from exc
         except (pd.errors.ParserError, ValueError) as exc:
             raise RuntimeError(f"CSV parsing failed for {path}: {exc}") from exc
-        if config.get("columns"):
+        if config.get("columns") and len(df.columns):
             df = df[list(config["columns"])]
         ctx.log_metric("rows_read", len(df), tags={"step": step_id})
         return {"df": df}
+
+
+def sorted_columns(columns: pd.Index) -> list[Hashable]:
+    """Column names in Osiris's order: Python's `sorted` (integer names from `header: false` sort as
+    numbers). Where Osiris's `sorted` fails on mixed names, numbers come first, then the rest as text."""
+    try:
+        return sorted(columns)
+    except TypeError:
+        return sorted(columns, key=lambda c: (0, c, "") if isinstance(c, numbers.Real) else (1, 0, str(c)))
 
 
 def _read(path: Path, kwargs: dict[str, Any], ctx: StepContext) -> pd.DataFrame:
@@ -98,7 +111,7 @@ def _read(path: Path, kwargs: dict[str, Any], ctx: StepContext) -> pd.DataFrame:
 
 
 class CsvWriter:
-    """Writes the input DataFrame to CSV, columns sorted alphabetically as Osiris does."""
+    """Writes the input DataFrame to CSV, columns sorted as Osiris sorts them (`sorted_columns`)."""
 
     def run(self, *, step_id: str, config: dict[str, Any], inputs: dict | None, ctx: StepContext) -> dict:
         df = require_input_df(step_id, inputs)
@@ -109,16 +122,22 @@ class CsvWriter:
         if newline not in _NEWLINES:
             raise ValueError(f"Step '{step_id}': newline must be one of lf, crlf, cr (got {newline!r})")
         path.parent.mkdir(parents=True, exist_ok=True)
-        ordered = df[sorted(df.columns, key=str)]
-        tmp = path.with_name(f".{path.name}.osiris-tui-tmp")
+        ordered = df[sorted_columns(df.columns)]
+        # A regular file is replaced whole or not at all; anything else (a FIFO, /dev/stdout) is written to.
+        special = path.exists() and not path.is_file()
+        target = path if special else path.with_name(f".{path.name}.osiris-tui-tmp")
         try:
-            with open(tmp, "w", encoding=config.get("encoding", "utf-8"), newline="") as handle:
+            with open(target, "w", encoding=config.get("encoding", "utf-8"), newline="") as handle:
                 ordered.to_csv(_CancellableWriter(handle, ctx), sep=config.get("delimiter", ","),
                                header=bool(config.get("header", True)), index=False,
                                lineterminator=_NEWLINES[newline])
             ctx.check_cancelled()
-            tmp.replace(path)  # the target is replaced whole or not at all
+            if not special:
+                target.replace(path)
+        except OSError as exc:  # a full disk: say which file (the error from a flush names none)
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         finally:
-            tmp.unlink(missing_ok=True)
+            if not special:
+                target.unlink(missing_ok=True)
         ctx.log_metric("rows_written", len(df))
         return {}

@@ -7,7 +7,13 @@
   drops the old table. On error the staging table is dropped. A missing target with
   `create_if_missing: true` is created the same way (staging + rename), in every mode.
 
-So a failure at any row leaves the target exactly as it was.
+So a failure at any row leaves the target exactly as it was. A staging table outlives its writer only when
+the connection is cut before it can be dropped; while a writer uses one it holds a named lock (`GET_LOCK`, which
+the server releases when the connection dies), and every writer first drops the target's staging (and old-copy)
+tables whose lock nobody holds.
+
+Append and upsert rely on rolling back, so a target on an engine that cannot (MyISAM, MEMORY, Aria, …) is
+refused before anything is written, unless the step says `atomic: false` (then a warning is logged).
 
 Load methods (`load_method`): `load_data` sends CSV chunks (`batch_size` rows, at least 50,000) with
 `LOAD DATA LOCAL INFILE`; `insert` sends multi-row `INSERT`s (`cursor.executemany`). `auto` (default) uses
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import os
 import secrets as _random
 import tempfile
@@ -51,10 +58,17 @@ LOAD_DATA_MIN_CHUNK = 50_000
 STAGE_MARK = "__osiris_tui_stage_"
 OLD_MARK = "__osiris_tui_old_"
 MODES = ("append", "replace", "upsert")
+# Engines that roll back a failed transaction (append and upsert need that to be atomic).
+TRANSACTIONAL_ENGINES = frozenset({"innodb", "xtradb", "rocksdb", "tokudb", "ndbcluster", "ndb"})
 
 
 class WriteFailed(RuntimeError):
     """A write rejected by the server (strict warnings from LOAD DATA, …)."""
+
+
+def stage_lock_name(schema: str, suffix: str) -> str:
+    """The named lock a writer holds while its `…__osiris_tui_stage_<suffix>` table exists (≤ 64 chars)."""
+    return "osiris_tui_write_" + hashlib.sha1(f"{schema}\0{suffix}".encode()).hexdigest()[:40]
 
 
 # -- dtype → MySQL type --------------------------------------------------------------------------------
@@ -226,6 +240,8 @@ class MySQLWriter:
         method = str(config.get("load_method") or "auto").lower()
         if method not in ("auto", "load_data", "insert"):
             raise ValueError(f"Step '{step_id}': load_method must be auto, load_data or insert")
+        atomic = config.get("atomic", True)
+        atomic = str(atomic).lower() not in ("0", "false", "no") if isinstance(atomic, str) else bool(atomic)
 
         started = time.monotonic()
         ctx.check_cancelled()
@@ -234,6 +250,7 @@ class MySQLWriter:
         try:
             ctx.log_event("write.start", table=table, mode=mode, rows=len(df), batch_size=batch_size)
             job = _Job(self, step_id, settings, conn, table, df, keys, batch_size, method, ctx)
+            job.atomic = atomic
             job.write(mode, create)
         except StepCancelled:
             raise
@@ -276,10 +293,12 @@ class _Job:
         self.columns = [str(c) for c in df.columns]
         self.batches_done = 0
         self.rows_done = 0
+        self.atomic = True
         self._arrow: dict[str, pa.Array] | None = None
 
     # -- orchestration -------------------------------------------------------------------------------
     def write(self, mode: str, create: bool) -> None:
+        self._drop_stale()
         exists = self._exists(self.table)
         if not exists and not create:
             raise ValueError(
@@ -289,7 +308,77 @@ class _Job:
         if mode == "replace" or not exists:
             self._swap_in(exists)
         else:
+            self._check_engine(mode)
             self._transaction(mode)
+
+    # -- names, locks and leftovers ----------------------------------------------------------------------
+    def _split(self, table: str) -> tuple[str | None, str]:
+        """(schema or None for the connection's database, bare name) of an unquoted `[schema.]name`."""
+        if "." in table and "`" not in table:
+            schema, name = table.split(".", 1)
+            return schema, name
+        return None, table
+
+    def _lock_name(self, suffix: str) -> str:
+        return stage_lock_name(self._split(self.table)[0] or self.settings.database, suffix)
+
+    def _leftover_prefixes(self) -> list[str]:
+        base = self._split(self.table)[1]
+        return [f"{base[: 64 - len(mark) - 8]}{mark}" for mark in (STAGE_MARK, OLD_MARK)]
+
+    def _drop_stale(self) -> None:
+        """Drop this target's staging and old-copy tables that no live writer holds the lock of (a writer
+        whose connection was cut left them)."""
+        if "`" in self.table:
+            return
+        schema, _ = self._split(self.table)
+        where = "table_schema = %s" if schema else "table_schema = DATABASE()"
+        found: list[str] = []
+        try:
+            with self.conn.cursor() as cur:
+                for prefix in self._leftover_prefixes():
+                    pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+                    cur.execute(f"SELECT table_name FROM information_schema.tables WHERE {where} "
+                                "AND table_name LIKE %s", (*([schema] if schema else []), pattern))
+                    for (name,) in cur.fetchall():
+                        suffix = str(name)[len(prefix):]
+                        if len(suffix) != 8:
+                            continue
+                        cur.execute("SELECT IS_USED_LOCK(%s)", (self._lock_name(suffix),))
+                        row = cur.fetchone()
+                        if row is None or row[0] is None:
+                            full = f"{schema}.{name}" if schema else str(name)
+                            cur.execute(f"DROP TABLE IF EXISTS {quote_table(full)}")
+                            found.append(str(name))
+            self.conn.commit()
+        except Exception as exc:  # leftovers are untidy, not wrong: never fail the write over them
+            self.ctx.log_event("write.warning", table=self.table,
+                               message=mask_text(f"could not check for leftover staging tables: {exc}"))
+            return
+        if found:
+            self.ctx.log_event("write.stale_dropped", table=self.table, dropped=found)
+
+    def _check_engine(self, mode: str) -> None:
+        """Refuse append/upsert into a table that cannot roll back, unless `atomic: false`."""
+        schema, name = self._split(self.table)
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT engine FROM information_schema.tables WHERE "
+                            + ("table_schema = %s" if schema else "table_schema = DATABASE()")
+                            + " AND table_name = %s", (*([schema] if schema else []), name))
+                row = cur.fetchone()
+        except Exception as exc:
+            raise self._error(exc) from None
+        engine = row[0] if row else None
+        if engine is None or str(engine).lower() in TRANSACTIONAL_ENGINES:
+            return  # a view, or an engine that rolls back
+        message = (f"table {self.table} uses {engine}, which cannot roll back: a failed write would leave part "
+                   f"of it; convert it to InnoDB or set atomic: false to accept that")
+        if self.atomic:
+            raise ValueError(f"Step '{self.step_id}': {message}")
+        self.ctx.log_event("write.warning", table=self.table, mode=mode, engine=str(engine),
+                           message=f"atomic: false: {mode} into {engine} table {self.table}; a failure leaves "
+                                   "the rows written so far")
 
     def _exists(self, table: str) -> bool:
         try:
@@ -334,8 +423,12 @@ class _Job:
         stage = f"{prefix}{base[: 64 - len(STAGE_MARK) - 8]}{STAGE_MARK}{suffix}"
         old = f"{prefix}{base[: 64 - len(OLD_MARK) - 8]}{OLD_MARK}{suffix}"
         created = False
+        lock = self._lock_name(suffix) if "`" not in self.table else None
         try:
             with self.conn.cursor() as cur:
+                if lock is not None:  # held until this connection ends: the stage table is in use
+                    cur.execute("SELECT GET_LOCK(%s, 0)", (lock,))
+                    cur.fetchone()
                 if target_exists:
                     cur.execute(f"CREATE TABLE {quote_table(stage)} LIKE {quote_table(self.table)}")
                 else:
@@ -372,6 +465,17 @@ class _Job:
                     cur.execute(f"DROP TABLE {quote_table(old)}")
             except Exception as exc:  # the new data is in place; only the old copy is left over
                 self.ctx.log_event("write.warning", table=self.table, message=mask_text(f"could not drop {old}: {exc}"))
+        self._release(lock)
+
+    def _release(self, lock: str | None) -> None:
+        if lock is None:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT RELEASE_LOCK(%s)", (lock,))
+                cur.fetchone()
+        except Exception:  # the connection ends soon, and the lock with it
+            pass
 
     def _rollback(self) -> None:
         try:
@@ -533,4 +637,4 @@ class _Job:
         raise WriteFailed(f"the server reported {result.warning_count} warning(s){where}: " + "; ".join(found))
 
 
-__all__ = ["MySQLWriter", "create_table_sql", "mysql_type"]
+__all__ = ["MySQLWriter", "create_table_sql", "mysql_type", "stage_lock_name"]

@@ -8,6 +8,7 @@ wires inputs as `df_<safe id>` / `<id>` (plus `df`, `input_df` and seed `inputs:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import shutil
@@ -26,12 +27,14 @@ from osiris_tui.manifest.model import Pipeline, Step, safe_id
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun, StepResult
 from osiris_tui.runtime.cache import DataFrameCache
 from osiris_tui.runtime.connections import OPTIONAL_FAMILIES, Connections, ResolvedConnection
-from osiris_tui.runtime.context import ExecutionContext, StepRunContext
+from osiris_tui.runtime.context import ExecutionContext, StepRunContext, describe_os_error, utc_now
 from osiris_tui.runtime.executor import run_cancellable
 from osiris_tui.runtime.worker import ProcessWorker, WorkerStepError
 from osiris_tui.secrets import ARTIFACT_MASK, mask_text, mask_value, mask_yaml_text, register_secrets
 
 STRIPPED_KEYS = ("component", "connection")
+# Errors that mean "the disk cannot take it", reported as `<reason> writing <file>`.
+_DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO})
 
 
 def driver_inputs(step: Step, results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict]]:
@@ -72,7 +75,11 @@ class LocalAdapter(ExecutionAdapter):
     def prepare(self, manifest: Pipeline | str | Path, context: ExecutionContext) -> PreparedRun:
         """Load (if given a path), check drivers and resolve every step's connection before anything runs."""
         pipeline = manifest if isinstance(manifest, Pipeline) else self._load(Path(manifest))
-        context.log_event("adapter_prepare_start", adapter="local", pipeline_id=pipeline.name)
+        # Osiris's run-level events, in its order (compat §5.3): selected → prepare → execute (on the first
+        # step, `begin_execute`) → the steps → collect.
+        context.log_event("adapter_selected", adapter="local", session_id=context.session_id)
+        context.log_event("adapter_prepare_start", adapter="local", pipeline_id=pipeline.name,
+                          session_id=context.session_id)
         if self.connections is None:
             self.connections = Connections.discover(pipeline.base_dir)
         for step in pipeline.steps:
@@ -92,10 +99,39 @@ class LocalAdapter(ExecutionAdapter):
             connections=connections,
             cache=DataFrameCache(spill_dir=working_dir / "spill"),
             working_dir=working_dir,
-            metadata={"adapter": "local", "started": time.time(), "step_results": {}},
+            metadata={"adapter": "local", "started": time.time(), "step_results": {}, "execute_started": None},
         )
-        context.log_event("adapter_prepare_complete", adapter="local", steps=len(prepared.plan))
+        context.log_event("adapter_prepare_complete", adapter="local", steps=len(prepared.plan),
+                          session_id=context.session_id)
         return prepared
+
+    def begin_execute(self, prepared: PreparedRun, context: ExecutionContext) -> None:
+        """Log the start of execution once per run, as Osiris does before its first step: `adapter_execute_start`,
+        `execute_start`, `preflight_validation_success`, one `cfg_materialized` per step (the step's config is
+        written to `cfg/<step_id>.json` in the run directory, masked) and the runner's `run_start`."""
+        if prepared.metadata.get("execute_started") is not None:
+            return
+        prepared.metadata["execute_started"] = time.time()
+        pipeline = prepared.pipeline
+        context.log_event("adapter_execute_start", session_id=context.session_id)
+        context.log_event("execute_start", adapter="local", session_id=context.session_id)
+        context.log_event("preflight_validation_success", adapter="local", cfg_files_count=len(prepared.plan),
+                          source_base=str(pipeline.base_dir), session_id=context.session_id)
+        cfg_dir = context.run_dir / "cfg"
+        for step in sorted(prepared.plan, key=lambda s: s.id):
+            source = step.source.file if step.source is not None else pipeline.path
+            destination = cfg_dir / f"{step.id}.json"
+            try:
+                cfg_dir.mkdir(parents=True, exist_ok=True)
+                destination.write_text(json.dumps(mask_value(step.config, mask=ARTIFACT_MASK), default=str,
+                                                  separators=(",", ":")) + "\n", encoding="utf-8")
+            except (OSError, ValueError) as exc:  # a copy for the record: failing to write it stops nothing
+                context.log_event("cfg_materialize_failed", cfg_path=f"cfg/{step.id}.json", error=mask_text(str(exc)))
+                continue
+            context.log_event("cfg_materialized", cfg_path=f"cfg/{step.id}.json", source=str(source),
+                              destination=str(destination))
+        context.log_event("run_start", manifest_path=str(pipeline.path), pipeline_id=pipeline.name,
+                          profile=_profile(pipeline))
 
     def _load(self, path: Path) -> Pipeline:
         from osiris_tui.manifest import load_pipeline
@@ -114,8 +150,6 @@ class LocalAdapter(ExecutionAdapter):
     # -- execute -----------------------------------------------------------------------------------
     def execute(self, prepared: PreparedRun, context: ExecutionContext) -> bool:
         """Run every step in order; stop at the first failure. True when all succeeded."""
-        context.log_event("run_start", pipeline_id=prepared.pipeline.name,
-                          manifest_path=str(prepared.pipeline.path), run_id=prepared.run_id)
         try:
             return all(self.run_step(prepared, context, step.id).ok for step in prepared.plan)
         except KeyboardInterrupt:
@@ -135,6 +169,7 @@ class LocalAdapter(ExecutionAdapter):
         `cancelled: true`.
         """
         step = step or prepared.pipeline.step(step_id)
+        self.begin_execute(prepared, context)
         ctx = context.for_step(step.id)
         context.log_event("step_start", step_id=step.id, driver=step.driver)
         context.log_event("artifacts_dir_created", step_id=step.id, path=str(ctx.output_dir))
@@ -148,12 +183,18 @@ class LocalAdapter(ExecutionAdapter):
             if removed:
                 context.log_event("config_meta_stripped", step_id=step.id, keys_removed=removed,
                                   config_meta_stripped=True)
+            # As Osiris: the cleaned config is written before the connection is resolved (so it is there when
+            # resolving fails; `artifact_created` only when the file is new), then again with the connection.
+            cleaned = ctx.output_dir / "cleaned_config.json"
+            created = not cleaned.exists()
+            _write_cleaned(cleaned, config)
+            if created:
+                context.log_event("artifact_created", step_id=step.id, artifact_type="cleaned_config",
+                                  path=str(cleaned))
             connection = self._connection_for(step, prepared, context)
             if connection is not None:
                 config["resolved_connection"] = dict(connection.fields)
-            cleaned = ctx.output_dir / "cleaned_config.json"
-            cleaned.write_text(json.dumps(mask_value(config, mask=ARTIFACT_MASK), indent=2, default=str) + "\n")
-            context.log_event("artifact_created", step_id=step.id, artifact_type="cleaned_config", path=str(cleaned))
+                _write_cleaned(cleaned, config)
             inputs, resolved = driver_inputs(step, prepared.results)
             for record in resolved:
                 context.log_event("inputs_resolved", step_id=step.id, **record)
@@ -239,6 +280,8 @@ class LocalAdapter(ExecutionAdapter):
             message = exc.render()
         elif cancelled:
             message = mask_text(str(exc) or "cancelled")
+        elif isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+            message = mask_text(f"Execution failed: {describe_os_error(exc)}")
         elif isinstance(exc, ValueError) or type_name == "ValueError":
             message = mask_text(f"Driver error: {exc}")
         else:
@@ -283,11 +326,36 @@ class LocalAdapter(ExecutionAdapter):
             "total_rows": total_rows,
             "duration_seconds": round(duration, 3),
         }
-        if status == "success":
+        session_id = context.session_id
+        ok = status == "success"
+        broken = status in ("failed", "interrupted")
+        if ok:
             context.log_event("run_complete", pipeline_id=prepared.pipeline.name, steps_executed=len(completed))
         context.log_event("cleanup_complete", steps_executed=len(completed), total_rows=total_rows)
-        context.log_event("run_end", status=status, duration_seconds=round(duration, 3))
-        context.write_json("status.json", mask_value(summary))
+        started = prepared.metadata.get("execute_started")
+        if started is not None:  # steps ran: the execute phase ends here
+            exec_duration = round(time.time() - started, 3)
+            context.log_event("execute_error" if broken else "execute_complete", adapter="local", success=ok,
+                              duration=exec_duration, steps_executed=len(completed),
+                              error=summary["error"] or status if broken else None)
+            context.log_event("adapter_execute_complete", success=ok, session_id=session_id)
+        context.log_event("adapter_collect_start", session_id=session_id)
+        context.log_event("collect_start", adapter="local", session_id=session_id)
+        status_error = _write_status(context, summary)
+        artifacts = _count_entries(context.artifacts_dir)
+        files = [n for n in ("events.jsonl", "metrics.jsonl") if (context.run_dir / n).exists()]
+        context.log_event("collect_complete", adapter="local", artifacts_collected=len(files) + (artifacts is not None),
+                          metadata={"adapter": "local", "session_id": session_id, "collected_at": time.time(),
+                                    "artifacts_count": artifacts or 0})
+        context.log_event("adapter_collect_complete", session_id=session_id)
+        if ok:
+            context.log_event("run_complete", total_duration=round(duration, 3), adapter_execution=True)
+        elif broken:
+            context.log_event("run_error", phase="execute", error=summary["error"] or status,
+                              duration=round(duration, 3))
+        context.log_event("run_end", status=status, duration_seconds=round(duration, 3), end_time=utc_now())
+        if status_error is not None:
+            summary["status_file_error"] = status_error
         return summary
 
     def cleanup(self, prepared: PreparedRun) -> None:
@@ -295,3 +363,40 @@ class LocalAdapter(ExecutionAdapter):
         self.worker.close()
         prepared.cache.clear()
         shutil.rmtree(prepared.working_dir, ignore_errors=True)
+
+
+def _write_cleaned(path: Path, config: dict[str, Any]) -> None:
+    path.write_text(json.dumps(mask_value(config, mask=ARTIFACT_MASK), indent=2, default=str) + "\n")
+
+
+def _write_status(context: ExecutionContext, summary: dict[str, Any]) -> str | None:
+    """Write status.json; on failure (a full disk…) say why on stderr and in the log, and return the reason."""
+    try:
+        context.write_json("status.json", mask_value(summary))
+    except (OSError, ValueError) as exc:
+        reason = describe_os_error(exc, context.run_dir / "status.json")
+        context.log_event("status_write_failed", error=reason)
+        context.warn(f"could not write status.json: {reason}")
+        return reason
+    return None
+
+
+def _count_entries(directory: Path) -> int | None:
+    try:
+        return len(list(directory.iterdir()))
+    except OSError:
+        return None
+
+
+def _profile(pipeline: Pipeline) -> str:
+    """A compiled manifest's `meta.profile` (Osiris's runner logs it with `run_start`), else "default"."""
+    if pipeline.kind != "compiled":
+        return "default"
+    try:
+        import yaml
+
+        data = yaml.safe_load(pipeline.path.read_text(encoding="utf-8", errors="replace"))
+        profile = data.get("meta", {}).get("profile") if isinstance(data, dict) else None
+    except Exception:
+        return "default"
+    return str(profile) if isinstance(profile, str) and profile else "default"

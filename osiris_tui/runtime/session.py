@@ -39,7 +39,7 @@ from osiris_tui.manifest.model import Pipeline, Step
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun
 from osiris_tui.runtime.breakpoints import BreakpointStore
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
-from osiris_tui.runtime.context import ExecutionContext, new_run_id
+from osiris_tui.runtime.context import ExecutionContext, new_run_id, prepare_run_dir
 from osiris_tui.runtime.executor import ABANDON_AFTER
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
 from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
@@ -119,14 +119,16 @@ class DebugSession:
     # -- lifecycle -----------------------------------------------------------------------------------
     def _new_run(self) -> None:
         run_dir = self._fixed_run_dir or (self._runs_root / new_run_id())
-        if self._fixed_run_dir is not None and run_dir.exists():
-            for name in ("events.jsonl", "metrics.jsonl", "status.json"):
-                (run_dir / name).unlink(missing_ok=True)
+        # A reused --run-dir starts clean; an unwritable one is an InputError before anything runs.
+        prepare_run_dir(run_dir, clean=self._fixed_run_dir is not None)
         self.stream.new_run()
         self.context = ExecutionContext(run_dir, base_dir=self.pipeline.base_dir, stream=self.stream)
+        # Osiris's session `run_start` comes first (its runner's own `run_start` follows when steps begin).
+        self.context.log_event("run_start", session_id=self.context.session_id, session_dir=str(run_dir),
+                               fallback_used=False, pipeline_id=self.pipeline.name,
+                               manifest_path=str(self.pipeline.path), run_id=self.context.session_id,
+                               steps=len(self.pipeline.steps))
         self.prepared: PreparedRun = self.adapter.prepare(self.pipeline, self.context)
-        self.context.log_event("run_start", pipeline_id=self.pipeline.name, manifest_path=str(self.pipeline.path),
-                               run_id=self.context.session_id, steps=len(self.pipeline.steps))
         self._status = {s.id: StepStatus(s.id) for s in self.pipeline.steps}
         if self._only is not None:
             keep = self._closure(self._only)
@@ -451,7 +453,7 @@ class DebugSession:
                 stop = not finish and ((goal[0] == "run_to" and goal[1] == next_id) or (
                     goal[0] == "continue" and not first and next_id in self._breakpoints))
                 pause = not finish and (stop or self._pause_requested)
-            if finish:
+            if finish or next_id is None:
                 self._finish_run()
                 return
             assert next_id is not None

@@ -272,3 +272,99 @@ def test_no_input(mysql_server, ctx, table):
         MySQLWriter().run(
             step_id="w1", config={"table": table, "resolved_connection": mysql_server.connection()}, inputs={}, ctx=ctx
         )
+
+
+# -- a cut connection leaves no staging table for long; engines that cannot roll back --------------------
+def _wait_lock_free(mysql_server, lock, timeout=15.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    with mysql_server.connect() as conn, conn.cursor() as cur:
+        while time.monotonic() < deadline:
+            cur.execute("SELECT IS_USED_LOCK(%s)", (lock,))
+            if cur.fetchone()[0] is None:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"lock {lock} still held")
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_cut_connection_mid_load_leaves_no_staging_table(mysql_server, tmp_path, table, create):
+    """replace (and create_if_missing): the proxy is cut mid-load; the next write drops the left staging table."""
+    from osiris_tui.drivers.mysql_write import STAGE_MARK, stage_lock_name
+    from tests.support.tcp_proxy import TcpProxy
+
+    if not create:
+        _create(mysql_server, table, "id INT PRIMARY KEY, name VARCHAR(20) NOT NULL")
+        with mysql_server.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"INSERT INTO `{table}` VALUES (1, 'keep'), (2, 'me')")
+    before = _rows(mysql_server, table) if not create else None
+    proxy = TcpProxy(mysql_server.host, mysql_server.port).start()
+    parent = ExecutionContext(tmp_path / "run")
+    ctx = parent.for_step("w1")
+    parent.subscribe(lambda r: proxy.stop() if getattr(r, "name", "") == "write.progress" else None)
+    df = pd.DataFrame({"id": np.arange(1, 20_001), "name": [f"n{i}" for i in range(20_000)]})
+    config = {"table": table, "write_mode": "replace", "primary_key": "id", "batch_size": 200,
+              "load_method": "insert", "create_if_missing": create,
+              "resolved_connection": {**mysql_server.connection(), "host": "127.0.0.1", "port": proxy.port}}
+    try:
+        with pytest.raises(RuntimeError):
+            MySQLWriter().run(step_id="w1", config=config, inputs={"df_up": df}, ctx=ctx)
+    finally:
+        proxy.stop()
+    left = [t for t in _tables_like(mysql_server, table) if STAGE_MARK in t]
+    assert len(left) == 1  # the cut took the fresh connection that would have dropped it too
+    if create:
+        assert table not in _tables_like(mysql_server, table)
+    else:
+        assert _rows(mysql_server, table) == before
+    _wait_lock_free(mysql_server, stage_lock_name(mysql_server.database, left[0].split(STAGE_MARK)[1]))
+
+    again = ExecutionContext(tmp_path / "run2")
+    small = pd.DataFrame({"id": [7, 8], "name": ["new", "rows"]})
+    MySQLWriter().run(step_id="w1", config={**config, "resolved_connection": mysql_server.connection()},
+                      inputs={"df_up": small}, ctx=again.for_step("w1"))
+    assert _tables_like(mysql_server, table) == [table]
+    assert _rows(mysql_server, table) == ((7, "new"), (8, "rows"))
+    assert [e["dropped"] for e in again.events if e["event"] == "write.stale_dropped"] == [left]
+    parent.close()
+    again.close()
+
+
+def test_staging_table_of_a_live_writer_is_left_alone(mysql_server, ctx, table):
+    from osiris_tui.drivers.mysql_write import STAGE_MARK, stage_lock_name
+
+    _create(mysql_server, table, "id INT PRIMARY KEY, name VARCHAR(20)")
+    stage = f"{table}{STAGE_MARK}abcd1234"
+    with mysql_server.connect() as owner, owner.cursor() as cur:
+        cur.execute(f"CREATE TABLE `{stage}` LIKE `{table}`")
+        cur.execute("SELECT GET_LOCK(%s, 0)", (stage_lock_name(mysql_server.database, "abcd1234"),))
+        _write(mysql_server, ctx, pd.DataFrame({"id": [1], "name": ["x"]}), table=table)
+        assert stage in _tables_like(mysql_server, table)  # its owner is still connected
+    _write(mysql_server, ctx, pd.DataFrame({"id": [2], "name": ["y"]}), table=table)
+    assert _tables_like(mysql_server, table) == [table]
+
+
+@pytest.mark.parametrize("mode", ["append", "upsert"])
+def test_myisam_target_is_refused_unless_atomic_false(mysql_server, ctx, table, mode):
+    with mysql_server.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE `{table}` (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=MyISAM")
+    df = pd.DataFrame({"id": [1, 2], "name": ["a", "b"]})
+    with pytest.raises(ValueError) as info:
+        _write(mysql_server, ctx, df, table=table, write_mode=mode, primary_key="id")
+    assert (f"table {table} uses MyISAM, which cannot roll back: a failed write would leave part of it; "
+            "convert it to InnoDB or set atomic: false to accept that") in str(info.value)
+    assert _rows(mysql_server, table) == ()
+    _write(mysql_server, ctx, df, table=table, write_mode=mode, primary_key="id", atomic=False)
+    assert _rows(mysql_server, table) == ((1, "a"), (2, "b"))
+    warnings = [e for e in ctx.parent.events if e["event"] == "write.warning"]
+    assert [(e["engine"], e["mode"]) for e in warnings] == [("MyISAM", mode)]
+
+
+def test_myisam_target_replace_is_still_atomic(mysql_server, ctx, table):
+    """replace loads a copy and swaps it in, so it needs no rollback and is allowed."""
+    with mysql_server.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE `{table}` (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=MyISAM")
+    _write(mysql_server, ctx, pd.DataFrame({"id": [5], "name": ["r"]}), table=table, write_mode="replace",
+           primary_key="id")
+    assert _rows(mysql_server, table) == ((5, "r"),)

@@ -8,6 +8,12 @@ from typing import Any
 
 from osiris_tui.runtime.records import EventRecord, MetricRecord, Record, RunState, StateChange, StepState
 
+# How a run that did not succeed ends, after `cleanup_complete` (Osiris's run-level events).
+FAILED_END = ["execute_error", "adapter_execute_complete", "adapter_collect_start", "collect_start",
+              "collect_complete", "adapter_collect_complete", "run_error", "run_end"]
+# How a run stopped in the middle of a step ends.
+STOPPED_TAIL = ["step_error", "execution_interrupted", "cleanup_complete", *FAILED_END]
+
 _seq = itertools.count(1_000_000)  # far above what a test's session numbers
 
 

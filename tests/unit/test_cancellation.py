@@ -25,6 +25,7 @@ from osiris_tui.runtime.connections import Connections
 from osiris_tui.runtime.context import ExecutionContext
 from osiris_tui.runtime.records import EventRecord, Record
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
+from tests.support.records import FAILED_END, STOPPED_TAIL
 
 ENTERED = threading.Event()
 SLOW_SQL = "SELECT sum(a.x * b.range) AS s FROM df_make a, range(100000000000) b"
@@ -96,6 +97,9 @@ def make(tmp_path: Path):
         s.close()
 
 
+# How a run that failed or was interrupted ends, after `cleanup_complete` (Osiris's order, compat §5.3).
+
+
 def names(session: DebugSession) -> list[str]:
     return [e["event"] for e in session.events]
 
@@ -147,9 +151,9 @@ def test_interrupt_ends_the_run_in_order(make, driver: str, tmp_path: Path) -> N
     if driver == "test.stubborn_here":
         assert ENTERED.wait(30)
     s.interrupt()
-    tail = names(s)[-4:]
-    assert tail == ["step_error", "execution_interrupted", "cleanup_complete", "run_end"]
-    assert s.events[-4]["cancelled"] is True
+    tail = names(s)[-(3 + len(FAILED_END)):]
+    assert tail == STOPPED_TAIL
+    assert s.events[-(3 + len(FAILED_END))]["cancelled"] is True
     status = json.loads((tmp_path / "run/status.json").read_text())
     assert status["status"] == "interrupted" and status["ok"] is False
     assert not (tmp_path / "run/working").exists() or not any((tmp_path / "run/working").iterdir())
@@ -162,7 +166,7 @@ def test_interrupt_between_steps_is_still_interrupted(make, tmp_path: Path) -> N
     s.step()
     assert s.wait_idle(30)
     s.interrupt()
-    assert names(s)[-3:] == ["execution_interrupted", "cleanup_complete", "run_end"]
+    assert names(s)[-(2 + len(FAILED_END)):] == ["execution_interrupted", "cleanup_complete", *FAILED_END]
     assert json.loads((tmp_path / "run/status.json").read_text())["status"] == "interrupted"
 
 
@@ -189,8 +193,9 @@ def test_restart_while_running_cancels_and_starts_over(make) -> None:
     s.restart()
     assert s.wait_until(lambda s: s.context is not first and s.idle, 30)
     assert s.run_state is RunState.READY
-    assert [e["event"] for e in first.events][-4:] == ["step_error", "run_error", "cleanup_complete", "run_end"] \
-        or [e["event"] for e in first.events][-3:] == ["step_error", "cleanup_complete", "run_end"]
+    first_names = [e["event"] for e in first.events]
+    assert first_names[-(3 + len(FAILED_END)):] == ["step_error", "run_error", "cleanup_complete", *FAILED_END] \
+        or first_names[-(2 + len(FAILED_END)):] == ["step_error", "cleanup_complete", *FAILED_END]
     assert all(st.state in (StepState.PAUSED, StepState.PENDING) for st in s.statuses())
 
 
@@ -264,7 +269,7 @@ def test_signal_during_a_query_ends_the_run_in_order(tmp_path: Path, sig: int, c
     assert proc.returncode == code, err
     assert "Traceback" not in err
     events = [json.loads(x)["event"] for x in (tmp_path / "run/events.jsonl").read_text().splitlines()]
-    assert events[-4:] == ["step_error", "execution_interrupted", "cleanup_complete", "run_end"]
+    assert events[-len(STOPPED_TAIL):] == STOPPED_TAIL
     status = json.loads((tmp_path / "run/status.json").read_text())
     assert status["status"] == "interrupted"
     assert not (tmp_path / "run/working").exists()
@@ -294,7 +299,7 @@ def test_headless_prints_what_prepare_logged(tmp_path: Path) -> None:
     written = [json.loads(x) for x in (tmp_path / "run/events.jsonl").read_text().splitlines()]
     printed = [x["event"] for x in lines[:-1] if "event" in x]
     assert printed == [x["event"] for x in written]  # every event, prepare's first
-    assert lines[0]["event"] == "adapter_prepare_start"
+    assert [x["event"] for x in lines[:3]] == ["run_start", "adapter_selected", "adapter_prepare_start"]
     assert lines[-1]["type"] == "summary" and lines[-1]["ok"] is True
 
 

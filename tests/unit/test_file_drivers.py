@@ -65,6 +65,30 @@ def test_csv_extractor_errors_and_empty_file(tmp_path: Path, ctx) -> None:
         CsvExtractor().run(step_id="s", config={"path": str(tmp_path / "latin.csv")}, inputs=None, ctx=ctx)
 
 
+def test_csv_writer_sorts_integer_names_as_numbers_like_osiris(tmp_path: Path, ctx) -> None:
+    """Osiris writes `df[sorted(df.columns)]`: names from `header: false` (0..n) sort as numbers."""
+    (tmp_path / "in.csv").write_text(",".join(str(i) for i in range(12)) + "\n")
+    df = CsvExtractor().run(step_id="s", config={"path": str(tmp_path / "in.csv"), "header": False},
+                            inputs=None, ctx=ctx)["df"]
+    assert list(df.columns) == list(range(12))
+    CsvWriter().run(step_id="s", config={"path": str(tmp_path / "out.csv")}, inputs={"df": df}, ctx=ctx)
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == ",".join(str(i) for i in range(12))
+    # Osiris's `sorted` fails on mixed names; we put the numbers first, then the names as text.
+    mixed = pd.DataFrame({"b": [1], 10: [2], "a": [3], 2: [4]})
+    CsvWriter().run(step_id="s", config={"path": str(tmp_path / "mixed.csv")}, inputs={"df": mixed}, ctx=ctx)
+    assert (tmp_path / "mixed.csv").read_text() == "2,10,a,b\n4,2,3,1\n"
+
+
+@pytest.mark.parametrize("text", ["\n\n\n", "# only a comment\n# and another\n", "\r\n  \n"])
+def test_csv_extractor_nothing_to_parse_is_an_empty_frame(tmp_path: Path, ctx, text: str) -> None:
+    """pandas raises EmptyDataError ("No columns to parse"); Osiris returns an empty DataFrame and rows_read 0."""
+    (tmp_path / "blank.csv").write_text(text)
+    config = {"path": str(tmp_path / "blank.csv"), "comment": "#", "columns": ["a"]}
+    df = CsvExtractor().run(step_id="s", config=config, inputs=None, ctx=ctx)["df"]
+    assert df.empty and list(df.columns) == []
+    assert [m["value"] for m in metrics(ctx, "rows_read")] == [0]
+
+
 def test_duckdb_joins_inputs_ignores_non_frames_and_counts_rows(ctx) -> None:
     a = pd.DataFrame({"id": [1, 2, 3], "v": [10, 20, 30]})
     b = pd.DataFrame({"id": [2, 3], "w": ["x", "y"]})

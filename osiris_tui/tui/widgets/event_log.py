@@ -49,12 +49,15 @@ KNOWN_NAMES = ("connection_resolve_complete", "connection_resolve_start", "adapt
 _NAME_AT = TIME_W + 1
 
 # Fields not worth a column in a one-line summary.
-_SKIP = {"ts", "session", "event", "metric", "kind", "step_id", "value", "unit", "tags", "traceback"}
+# `session_id` repeats the run id on Osiris's run-level events; `metadata` is collect_complete's bulky dict.
+_SKIP = {"ts", "session", "event", "metric", "kind", "step_id", "value", "unit", "tags", "traceback",
+         "session_id", "metadata"}
 # The fields that matter most come first (a narrow pane cuts the end of the line), paths and drivers last.
 _FIRST = {"error": 0, "message": 1, "reason": 2, "ok": 3, "rows": 4, "rows_written": 5, "duration": 6,
           "status": 7, "from_step": 8}
 _LAST = {"driver", "path", "output_dir", "artifact_type", "session_dir", "manifest_path"}
-_PATH_KEYS = {"path", "output_dir", "session_dir", "manifest_path", "cfg_path", "file", "dir", "destination"}
+_PATH_KEYS = {"path", "output_dir", "session_dir", "manifest_path", "cfg_path", "file", "dir", "destination",
+              "source", "source_base"}
 _MAX_VALUE = 80
 
 TYPE_ALL, TYPE_EVENTS, TYPE_METRICS, TYPE_ERRORS = "all", "events", "metrics", "errors"
@@ -154,10 +157,12 @@ class LineFormatter:
     def _value(self, key: str, value: Any) -> str:
         if key in ("duration", "duration_seconds", "total_duration") or key.endswith("_seconds"):
             return format_duration(value)
+        if key == "end_time":
+            return format_time(value)
         # a float (or Decimal) reads exactly, as in the Data tab: 0.1234, not a rounded 0.123
         text = vf.plain(value) if isinstance(value, float | Decimal) else str(value)
-        if self.base and key in _PATH_KEYS and text.startswith(self.base):
-            text = text[len(self.base):]
+        if self.base and key in _PATH_KEYS and (text + "/").startswith(self.base):
+            text = text[len(self.base):] or "."
         text = text.replace("\n", " ⏎ ")
         if len(text) > _MAX_VALUE:
             text = text[: _MAX_VALUE - 1] + "…"
@@ -235,6 +240,12 @@ class EventLines(ScrollView, can_focus=True):
         self.following = True
         # force: the scrollbars of a just-grown virtual size are only known after the next layout
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        # ... and a horizontal scrollbar that appears then takes a row: go to the tail again after it.
+        self.call_after_refresh(self._refollow)
+
+    def _refollow(self) -> None:
+        if self.following and self.scroll_offset.y < self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
