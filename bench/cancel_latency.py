@@ -113,7 +113,7 @@ def check(run_dir: Path, code: int, expected: int, root: Path) -> str:
 
 
 def headless_stop(manifest: Path, step: str, sig: int, root: Path, env: dict[str, str]) -> tuple[float, str]:
-    run_dir = root / f"run-{manifest.stem}-{sig}"
+    run_dir = Path(tempfile.mkdtemp(prefix=f"run-{manifest.stem}-{sig}-", dir=root))  # fresh: no old events
     proc = subprocess.Popen([PY, "-m", "osiris_tui", "run", str(manifest), "--run-dir", str(run_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wait_for_step(run_dir, step)
@@ -126,7 +126,7 @@ def headless_stop(manifest: Path, step: str, sig: int, root: Path, env: dict[str
 
 def app_quit(manifest: Path, step: str, root: Path, env: dict[str, str]) -> tuple[float, str]:
     """The app in a real pseudo-terminal: `c`, then `q` `y` while the step runs; time until the process exits."""
-    run_dir = root / "run-app"
+    run_dir = Path(tempfile.mkdtemp(prefix="run-app-", dir=root))
     pid, fd = pty.fork()
     if pid == 0:  # the child: the app on the terminal
         os.execve(PY, [PY, "-m", "osiris_tui", str(manifest), "--run-dir", str(run_dir), "--run"],
