@@ -165,8 +165,8 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
     with signals.installed():
         try:
             session.continue_()
-            session.wait_until(lambda s: s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
-                               and s.idle, timeout=float("inf"))
+            session.wait_until(lambda s: (s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
+                                          and s.idle) or not s.alive, timeout=float("inf"))
         except KeyboardInterrupt as exc:
             signals.holding = True
             stopped_by = exc.signum if isinstance(exc, Stop) else signal.SIGINT
@@ -185,6 +185,9 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
         return EXIT_TERMINATED if stopped_by == signal.SIGTERM else EXIT_INTERRUPTED
     if failed is not None:
         _say(err, f"osiris-tui: step '{failed}' failed: {session.status(failed).error}")
+        return EXIT_STEP_FAILED
+    if session.summary is None or not session.summary.get("ok", False):
+        _say(err, "osiris-tui: the run did not finish (its worker thread ended early); see the run directory")
         return EXIT_STEP_FAILED
     return EXIT_OK
 

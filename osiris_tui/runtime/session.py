@@ -313,6 +313,12 @@ class DebugSession:
 
     # -- observation ---------------------------------------------------------------------------------
     @property
+    def alive(self) -> bool:
+        """The worker thread is there to take commands (not started yet counts as alive)."""
+        thread = self._thread
+        return thread is None or thread.is_alive() or self.run_state is RunState.CLOSED
+
+    @property
     def busy(self) -> bool:
         """A command is running."""
         return self._busy

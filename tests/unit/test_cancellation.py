@@ -334,3 +334,23 @@ def test_records_stay_ordered_under_forced_thread_switches(tmp_path: Path) -> No
             assert logged == [e["event"] for e in session.events], f"iteration {i}"
     finally:
         sys.setswitchinterval(previous)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # it dies on purpose
+def test_a_dead_worker_thread_fails_the_headless_run_instead_of_hanging(tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    from osiris_tui.headless import run_headless
+
+    path = tmp_path / "m.yaml"
+    path.write_text("steps:\n  - {id: a, driver: duckdb.processor, config: {query: 'SELECT 1 AS x'}}\n")
+    session = DebugSession(load_pipeline(path), connections=Connections(None, {}), run_dir=tmp_path / "run")
+
+    def dies() -> None:
+        raise RuntimeError("the worker thread broke")
+
+    monkeypatch.setattr(session, "_worker", dies)
+    err = io.StringIO()
+    assert run_headless(session, out=io.StringIO(), err=err) == 1
+    assert "did not finish" in err.getvalue()
+    assert (tmp_path / "run" / "status.json").exists()
