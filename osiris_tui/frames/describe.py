@@ -32,6 +32,8 @@ class ColumnStats:
     mean: float | None = None
     median: float | None = None
     stdev: float | None = None  # sample standard deviation (ddof=1, as pandas)
+    mode: Any = None  # the most frequent non-null value (ties: the smallest), exact
+    empty: int | None = None  # empty strings (text columns only)
 
 
 def _is_numeric(t: pa.DataType) -> bool:
@@ -70,6 +72,15 @@ def describe_column(name: str, column: pa.ChunkedArray | pa.Array, dtype: str | 
             stats["min"], stats["max"] = _scalar(lo_hi["min"]), _scalar(lo_hi["max"])
         except (pa.ArrowException, TypeError):
             pass
+    if count and _has_order(t):
+        try:
+            modes = pc.mode(column, n=1)
+            if len(modes):
+                stats["mode"] = modes[0]["mode"].as_py()
+        except (pa.ArrowException, TypeError):
+            pass
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        stats["empty"] = int(pc.sum(pc.equal(column, "")).as_py() or 0) if count else 0
     if count and _is_numeric(t):
         for key, compute in (("mean", lambda c: pc.mean(c)),
                              ("median", lambda c: pc.quantile(c, q=0.5)[0]),
