@@ -50,6 +50,8 @@ def run_parser() -> argparse.ArgumentParser:
     group.add_argument("--until", metavar="STEP", help="run the steps up to and including STEP")
     group.add_argument("--only", metavar="STEP", help="run STEP and the steps it needs")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--save-outputs", type=Path, metavar="DIR",
+                        help="after the run, write each step's output frame to DIR/<step id>.parquet")
     return parser
 
 
@@ -116,7 +118,13 @@ def _headless(argv: Sequence[str]) -> int:
     from osiris_tui.headless import run_headless
 
     args = run_parser().parse_args(argv)
-    return run_headless(_session(args), as_json=args.json)
+    if args.save_outputs is not None:
+        try:
+            args.save_outputs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--save-outputs {args.save_outputs}: cannot create the directory: {exc.strerror}",
+                             hint="give a directory you can write to") from None
+    return run_headless(_session(args), as_json=args.json, save_outputs=args.save_outputs)
 
 
 def _app(argv: Sequence[str]) -> int:

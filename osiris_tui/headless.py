@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED, EXIT_TERMINATED
@@ -153,20 +154,41 @@ class StopSignals:
                 signal.signal(sig, handler)
 
 
+def save_outputs(session: DebugSession, directory: Path) -> list[dict[str, Any]]:
+    """Each step's cached output frame as `directory/<step id>.parquet` (exact, atomic; step ids are
+    valid file names); steps without a frame write nothing. One record per file written."""
+    from osiris_tui.frames.export import write_parquet
+
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for step_id in session.pipeline.step_ids:
+        table = session.output_table(step_id)
+        if table is None:
+            continue
+        path = directory / f"{step_id}.parquet"
+        write_parquet(table, path)
+        saved.append({"step_id": step_id, "path": str(path), "rows": table.num_rows})
+    return saved
+
+
 def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | None = None,
-                 err: TextIO | None = None) -> int:
-    """Run to the end (or the first failure); print records, then a summary. Returns the exit code."""
+                 err: TextIO | None = None, save_outputs: Path | None = None) -> int:
+    """Run to the end (or the first failure); print records, then a summary. Returns the exit code.
+    With `save_outputs`, the step outputs are written there as Parquet before the session closes."""
     out = out or sys.stdout
     err = err or sys.stderr
     printer = Printer(out, as_json, session.pipeline.step_ids)
     session.subscribe(printer, replay=True)  # what prepare logged comes first
     signals = StopSignals()
     stopped_by: int | None = None
+    saved: list[dict[str, Any]] = []
     with signals.installed():
         try:
             session.continue_()
             session.wait_until(lambda s: (s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
                                           and s.idle) or not s.alive, timeout=float("inf"))
+            if save_outputs is not None:
+                saved = _save(session, save_outputs, printer, as_json, err)
         except KeyboardInterrupt as exc:
             signals.holding = True
             stopped_by = exc.signum if isinstance(exc, Stop) else signal.SIGINT
@@ -176,7 +198,10 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
             session.close()
     failed = session.failed_step_id()
     if as_json:
-        printer.write(mask_text(json.dumps(summary_record(session), default=str, ensure_ascii=False)))
+        record = summary_record(session)
+        if save_outputs is not None:
+            record["saved_outputs"] = saved
+        printer.write(mask_text(json.dumps(record, default=str, ensure_ascii=False)))
     else:
         printer.write("\n" + summary_table(session))
         printer.write(f"run directory: {session.context.run_dir}")
@@ -190,6 +215,19 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
         _say(err, "osiris-tui: the run did not finish (its worker thread ended early); see the run directory")
         return EXIT_STEP_FAILED
     return EXIT_OK
+
+
+def _save(session: DebugSession, directory: Path, printer: Printer, as_json: bool,
+          err: TextIO) -> list[dict[str, Any]]:
+    try:
+        saved = save_outputs(session, directory)
+    except OSError as exc:
+        _say(err, f"osiris-tui: cannot save the outputs to {directory}: {exc}")
+        return []
+    if not as_json:
+        for item in saved:
+            printer.write(f"saved {item['step_id']} -> {item['path']} ({item['rows']:,} rows)")
+    return saved
 
 
 def _say(err: TextIO, text: str) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+
+logger = logging.getLogger(__name__)
 
 
 def frame_bytes(df: pd.DataFrame) -> int:
@@ -21,6 +25,8 @@ class CacheEntry:
     rows: int
     spill_path: Path | None = None
     _nbytes: int | None = None
+    arrow: pa.Table | None = None  # the frame as Arrow, converted once (see DataFrameCache.table)
+    arrow_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def nbytes(self) -> int:
@@ -35,6 +41,10 @@ class DataFrameCache:
 
     With a `budget_bytes`, the least recently used frames are written to Parquet in `spill_dir` once the
     total exceeds the budget, and read back on `get`.
+
+    Each frame is also kept as Arrow (`table`), converted once by `frames.to_arrow` in a background
+    thread started by `put`, so showing a frame never waits for a conversion it can avoid. Data flows
+    DataFrame -> Arrow; the table is dropped with the frame (evict, replace, spill).
     """
 
     def __init__(self, budget_bytes: int | None = None, spill_dir: Path | None = None) -> None:
@@ -42,13 +52,46 @@ class DataFrameCache:
         self.spill_dir = spill_dir
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.RLock()
+        self.convert_in_background = True
 
     def put(self, step_id: str, df: pd.DataFrame) -> None:
         with self._lock:
             self._drop_spill(step_id)
-            self._entries[step_id] = CacheEntry(df, len(df))
+            entry = CacheEntry(df, len(df))
+            self._entries[step_id] = entry
             self._entries.move_to_end(step_id)
             self._enforce_budget(keep=step_id)
+        if self.convert_in_background:
+            threading.Thread(target=self._convert, args=(entry,), name=f"osiris-arrow-{step_id}",
+                             daemon=True).start()
+
+    def table(self, step_id: str) -> pa.Table | None:
+        """The cached frame as an Arrow table (None when there is none), converted once: concurrent
+        callers wait for the one conversion in progress instead of starting another."""
+        with self._lock:
+            entry = self._entries.get(step_id)
+        if entry is None:
+            return None
+        if entry.arrow is not None:
+            return entry.arrow
+        if entry.df is None and self.get(step_id) is None:  # spilled: read back first
+            return None
+        return self._convert(entry)
+
+    def _convert(self, entry: CacheEntry) -> pa.Table | None:
+        from osiris_tui.frames.export import to_arrow
+
+        with entry.arrow_lock:
+            if entry.arrow is None:
+                df = entry.df
+                if df is None:
+                    return None
+                try:
+                    entry.arrow = to_arrow(df)
+                except Exception:  # a frame Arrow cannot hold: the caller gets None
+                    logger.exception("cannot convert a cached frame to Arrow")
+                    return None
+            return entry.arrow
 
     def get(self, step_id: str) -> pd.DataFrame | None:
         with self._lock:
@@ -102,7 +145,7 @@ class DataFrameCache:
             path = self.spill_dir / f"{step_id}.parquet"
             _ = entry.nbytes  # keep the in-memory size for display after the frame leaves memory
             entry.df.to_parquet(path)
-            entry.spill_path, entry.df = path, None
+            entry.spill_path, entry.df, entry.arrow = path, None, None
             return path
 
     def _enforce_budget(self, keep: str) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
@@ -361,6 +362,21 @@ class DebugSession:
     def output(self, step_id: str) -> pd.DataFrame | None:
         """The DataFrame a step produced (None when it has not run or produced none)."""
         return self.prepared.cache.get(step_id)
+
+    def output_table(self, step_id: str) -> pa.Table | None:
+        """The step's output as Arrow, converted once per frame by the cache (None: no frame)."""
+        return self.prepared.cache.table(step_id)
+
+    def input_tables(self, step_id: str) -> list[tuple[str, str, pa.Table]]:
+        """(input name such as "df_orders", upstream step id, table) for each cached frame `step_id`
+        reads, in input order: the very tables of those steps' outputs (`output_table`)."""
+        _, resolved = driver_inputs(self.pipeline.step(step_id), self.prepared.results)
+        tables = []
+        for record in resolved:
+            table = self.prepared.cache.table(record["from_step"])
+            if table is not None:
+                tables.append((record["key"], record["from_step"], table))
+        return tables
 
     def output_nbytes(self, step_id: str) -> int | None:
         return self.prepared.cache.nbytes(step_id)

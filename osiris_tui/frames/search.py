@@ -1,0 +1,159 @@
+"""Search: the cells of a view whose displayed text contains a substring or matches a regex.
+
+`search(view, "paid")` looks at every column's text as the table shows it (`frames.text`, which agrees
+with `format.plain`), or at one column, and returns the matching cells in display order, row by row
+and left to right within a row. NULL cells have no text and never match. Substrings ignore case unless
+asked; regexes use RE2 syntax through Arrow (Python's `re` checks them first, so a bad one raises
+`re.error`; one RE2 does not support, such as a look-ahead, raises `ValueError`).
+
+A substring that cannot occur in a column's text (letters in a number column) skips the column without
+reading it. Each column's text is computed a chunk at a time, so memory stays bounded by a chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from osiris_tui.frames.text import array_text
+from osiris_tui.frames.view import FrameView
+
+CHUNK_ROWS = 1 << 20  # rows cast to text at a time
+_DIGITS = set("0123456789")
+# the characters a column type's text can hold (lower case); None: anything
+_ALPHABETS: dict[str, set[str]] = {
+    "int": _DIGITS | {"-"},
+    "float": _DIGITS | set("-+.einf"),
+    "decimal": _DIGITS | set("-+.e"),
+    "date": _DIGITS | {"-"},
+    "timestamp": _DIGITS | set("-+ :."),
+    "bool": set("truefals"),
+}
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Matching cells: `positions[i]` (display row) and `columns[i]` (column index), row-major."""
+
+    positions: np.ndarray  # display positions (row in the view), int64, ascending, row-major with cols
+    columns: np.ndarray  # column index, int32, same length
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def _span(self, position: int) -> tuple[int, int]:
+        lo = int(np.searchsorted(self.positions, position, side="left"))
+        hi = int(np.searchsorted(self.positions, position, side="right"))
+        return lo, hi
+
+    def next_after(self, position: int, column: int) -> int | None:
+        """The index of the first match after cell (position, column), wrapping to the first."""
+        if not len(self):
+            return None
+        lo, hi = self._span(position)
+        i = lo + int(np.searchsorted(self.columns[lo:hi], column, side="right"))
+        return i if i < len(self) else 0
+
+    def previous_before(self, position: int, column: int) -> int | None:
+        """The index of the last match before cell (position, column), wrapping to the last."""
+        if not len(self):
+            return None
+        lo, hi = self._span(position)
+        i = lo + int(np.searchsorted(self.columns[lo:hi], column, side="left")) - 1
+        return i if i >= 0 else len(self) - 1
+
+
+def _alphabet(t: pa.DataType) -> set[str] | None:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_integer(t):
+        return _ALPHABETS["int"]
+    if pa.types.is_floating(t):
+        return _ALPHABETS["float"]
+    if pa.types.is_decimal(t):
+        return _ALPHABETS["decimal"]
+    if pa.types.is_date(t):
+        return _ALPHABETS["date"]
+    if pa.types.is_timestamp(t) and t.tz is None:
+        return _ALPHABETS["timestamp"]
+    if pa.types.is_boolean(t):
+        return _ALPHABETS["bool"]
+    return None
+
+
+def _check_regex(pattern: str, case_sensitive: bool) -> None:
+    re.compile(pattern)  # raises re.error with Python's message and position
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern, ignore_case=not case_sensitive)
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"this regex is not supported (no look-around or back-references): {exc}") from None
+
+
+def _column_mask(column: pa.ChunkedArray, pattern: str, regex: bool, case_sensitive: bool) -> np.ndarray:
+    """One bool per row (table order): the row's text matches."""
+    out = np.zeros(len(column), dtype=bool)
+    lower = False
+    if not regex and not case_sensitive:
+        # Arrow's case-blind substring search goes through RE2; lower-casing first is twice as fast,
+        # and a pattern without letters needs neither
+        lower = pattern.lower() != pattern.upper()
+        pattern, case_sensitive = pattern.lower(), True
+    start = 0
+    for chunk in column.chunks:
+        for at in range(0, len(chunk), CHUNK_ROWS):
+            part = chunk.slice(at, CHUNK_ROWS)
+            text = array_text(part)
+            if lower:
+                text = pc.utf8_lower(text)
+            if regex:
+                hits = pc.match_substring_regex(text, pattern, ignore_case=not case_sensitive)
+            else:
+                hits = pc.match_substring(text, pattern)
+            out[start + at: start + at + len(part)] = hits.fill_null(False).to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    return out
+
+
+def search(view: FrameView, pattern: str, *, regex: bool = False, column: str | None = None,
+           case_sensitive: bool = False) -> Matches:
+    """The cells of `view` whose displayed text contains `pattern` (or matches it, with `regex`), in
+    display order; all columns, or only `column`."""
+    table = view.table
+    empty = Matches(np.zeros(0, np.int64), np.zeros(0, np.int32))
+    if not pattern:
+        return empty
+    if regex:
+        _check_regex(pattern, case_sensitive)
+    if column is None:
+        wanted = list(range(table.num_columns))
+    else:
+        if column not in table.column_names:
+            raise KeyError(f"no column {column!r}")
+        wanted = [table.column_names.index(column)]
+    if not regex:
+        letters = set(pattern.lower())  # the alphabets are lower case: a conservative test either way
+        wanted = [i for i in wanted if (a := _alphabet(table.schema.field(i).type)) is None or letters <= a]
+    if not wanted or view.num_rows == 0:
+        return empty
+
+    def one(i: int) -> np.ndarray:
+        return _column_mask(table.column(i), pattern, regex, case_sensitive)
+
+    if len(wanted) > 1 and table.num_rows >= CHUNK_ROWS:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="osiris-search") as pool:
+            masks = list(pool.map(one, wanted))
+    else:
+        masks = [one(i) for i in wanted]
+    order = None if view.indices is None else np.asarray(view.indices)
+    width = table.num_columns
+    keys = []
+    for i, mask in zip(wanted, masks, strict=True):
+        shown = mask if order is None else mask[order]
+        keys.append(np.flatnonzero(shown).astype(np.int64) * width + i)
+    merged = np.sort(np.concatenate(keys)) if len(keys) > 1 else keys[0]
+    return Matches(merged // width, (merged % width).astype(np.int32))
