@@ -3,11 +3,11 @@
 Search matches what a cell reads as and CSV export writes what it shows, so both need the exact
 display text of every value, which calling `format.plain` per value would give at a few hundred
 thousand values a second. Here Arrow's casts do the bulk and a few regex rewrites make them agree with
-`format`: a float as its repr (`1.0`, `1e-05`, `1e+16`), a timestamp with only the digits it holds
-(`2024-01-02 03:04:05`, `…05.123000`, `…05.123456789`, `+01:00`), `True`/`False`. The few values whose
-repr Arrow spells differently (floats from 1e10 to 1e16 and below 1e-4) are formatted by Python, and
-a type without a fast path, or a column whose head does not agree with `format.plain`, goes through
-`format.plain` entirely. NULL (and NaN, which reads as NULL) stays NULL: it has no text to match.
+`format`: a float as its repr (`1.0`, `1e-05`, `1e+16`; DuckDB's cast writes exactly that), a
+timestamp with only the digits it holds (`2024-01-02 03:04:05`, `…05.123000`, `…05.123456789`,
+`+01:00`), `True`/`False`. A type without a fast path, or a column whose head does not agree with
+`format.plain`, goes through `format.plain` entirely. NULL (and NaN, which reads as NULL) stays NULL:
+it has no text to match.
 """
 
 from __future__ import annotations
@@ -16,24 +16,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from osiris_tui.frames import format as vf
+from osiris_tui.frames.sql import query
 
 CHECK_ROWS = 64  # the head of each column checked against format.plain
 
 
 def _float(column: pa.Array) -> pa.Array:
-    text = pc.cast(column, pa.string())
-    text = pc.replace_substring_regex(text, r"^(-?\d+)$", r"\1.0")  # 3 -> 3.0, -0 -> -0.0
-    text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\1" + "0" + r"\2")  # e-7 -> e-07
-    odd = pc.match_substring_regex(text, r"e\+1[0-5]$|^-?0\.0000")  # Python writes these otherwise
-    if pc.any(odd).as_py():
-        where = pc.indices_nonzero(odd)
-        fixed = pa.array([float.__repr__(v) for v in column.take(where).to_pylist()], pa.string())
-        text = pc.replace_with_mask(text, odd, fixed)
+    # DuckDB writes a double exactly as Python's repr does (checked over a million values of every
+    # magnitude, subnormals and ±0 included) and does it in parallel, several times faster than
+    # Arrow's cast plus the rewrites that would make Arrow's text agree.
+    text = query(pa.table({"x": column}), "SELECT CAST(x AS VARCHAR) AS text FROM t").column("text")
+    text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     return pc.if_else(pc.is_nan(column), pa.scalar(None, pa.string()), text)
+
+
+# Timezone-naive timestamps with only the digits they hold, written by DuckDB in parallel (the same
+# text as the Arrow path below, several times faster).
+_NAIVE = {
+    "us": "SELECT CASE WHEN epoch_us(x) % 1000000 = 0 THEN strftime(x, '%Y-%m-%d %H:%M:%S') "
+          "ELSE strftime(x, '%Y-%m-%d %H:%M:%S.%f') END AS text FROM t",
+    "ns": "SELECT CASE WHEN epoch_ns(x) % 1000000000 = 0 THEN strftime(x, '%Y-%m-%d %H:%M:%S') "
+          "WHEN epoch_ns(x) % 1000 = 0 THEN strftime(x, '%Y-%m-%d %H:%M:%S.%f') "
+          "ELSE strftime(x, '%Y-%m-%d %H:%M:%S.%n') END AS text FROM t",
+}
 
 
 def _timestamp(column: pa.Array) -> pa.Array:
     t = column.type
+    if t.tz is None and t.unit in _NAIVE:
+        text = query(pa.table({"x": column}), _NAIVE[t.unit]).column("text")
+        return text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     if t.unit in ("s", "ms"):
         column = column.cast(pa.timestamp("us", t.tz))
     text = pc.cast(column, pa.string())
