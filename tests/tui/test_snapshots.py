@@ -74,7 +74,7 @@ def test_paused_before_a_duckdb_step_shows_its_input(snap_compare, tmp_path: Pat
                            and s.run_state is RunState.PAUSED)
         await settle(pilot)
         assert app.selected_step_id == "revenue"
-        assert app.data_view.input_header.startswith("not run yet — input 1/2: df_extract_orders")
+        assert app.data_view.input_header.startswith("not run yet — input df_extract_orders of revenue")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
