@@ -748,7 +748,7 @@ class DataView(Vertical):
         hint = self._hint
         if self.mode != "rows":
             word = "describe" if self.mode == "describe" else f"frequency of {self.frequency_column}"
-            back = " rows" if self.mode == "describe" else " Enter filter to a value · Esc rows"
+            back = " rows" if self.mode == "describe" else "Enter filters · Esc back"
             key = "d" if self.mode == "describe" else ""
             hint = Text.assemble((word, "bold magenta"), (" · ", "dim"), (key, "bold cyan"), (back, "dim"))
             if self._hint is not None:
@@ -819,7 +819,7 @@ class DataView(Vertical):
         text.append(f" of {vf.count(self.frame.table.num_rows)} rows match · ")
         text.append("where ", style="bold magenta")
         text.append(where)
-        text.append("  w edit · Esc clear", style="dim")
+        text.append(" · w edit · Esc clear", style="dim")
         banner.update(text)
         banner.display = True
 

@@ -24,7 +24,8 @@ def error_text(condition: str, message: str, position: int | None) -> Text:
     if position is not None and 0 <= position <= len(condition):
         text.append(condition, style="bold")
         text.append("\n")
-        text.append(" " * position + "^ ", style="bold red")
+        # no-break spaces: the padding must not be taken for collapsible whitespace
+        text.append("\u00a0" * position + "^ ", style="bold red")
     text.append(message, style="red")
     return text
 
@@ -61,7 +62,7 @@ class FilterBar(Vertical):
 
     def show_error(self, condition: str, message: str, position: int | None) -> None:
         text = error_text(condition, message, position)
-        self.error_message = text.plain
+        self.error_message = text.plain.replace("\u00a0", " ")
         self.error.update(text)
         self.error.display = True
 
