@@ -14,10 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 PARALLEL_CELLS = 1_000_000  # from this many values on, columns are described in parallel
+MODE_TIES = 64  # the mode is the smallest of at most this many equally frequent values
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class ColumnStats:
     mean: float | None = None
     median: float | None = None
     stdev: float | None = None  # sample standard deviation (ddof=1, as pandas)
-    mode: Any = None  # the most frequent non-null value (ties: the smallest), exact
+    mode: Any = None  # the most frequent non-null value (ties: the smallest), exact; None if none repeats
     empty: int | None = None  # empty strings (text columns only)
 
 
@@ -54,6 +57,52 @@ def _float(value: pa.Scalar) -> float | None:
     return None if v is None else float(v)
 
 
+def _keys(valid: pa.Array) -> np.ndarray | None:
+    """The values of a null-free column as numbers that compare equal exactly when the values do
+    (None: no such view of this type)."""
+    t = valid.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return valid.to_numpy(zero_copy_only=False)
+    if pa.types.is_temporal(t) and valid.type.bit_width in (32, 64):
+        width = np.int64 if t.bit_width == 64 else np.int32
+        return np.frombuffer(valid.buffers()[1], dtype=width)[valid.offset: valid.offset + len(valid)]
+    if pa.types.is_decimal(t) and t.bit_width == 128 and t.precision <= 18:  # fits the low 8 bytes
+        words = np.frombuffer(valid.buffers()[1], dtype=np.int64)
+        return words[2 * valid.offset: 2 * (valid.offset + len(valid)): 2]
+    if pa.types.is_boolean(t):
+        return valid.to_numpy(zero_copy_only=False).astype(np.int8)
+    return None
+
+
+def _distinct_and_mode(column: pa.ChunkedArray | pa.Array) -> tuple[int, Any]:
+    """The number of distinct non-null values and the most frequent one (ties: the smallest; None
+    when no value repeats), in one hash pass (pandas' factorize, or Arrow's dictionary encoding)."""
+    valid = pc.drop_null(column)
+    if isinstance(valid, pa.ChunkedArray):
+        valid = valid.combine_chunks()
+    keys = _keys(valid)
+    if keys is not None:
+        if pa.types.is_floating(valid.type):
+            keys = np.where(keys == 0, 0.0, keys)  # -0.0 and 0.0 are one value
+        codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    else:
+        encoded = pc.dictionary_encode(valid)
+        codes, uniques = encoded.indices.to_numpy(zero_copy_only=False), None
+    counts = np.bincount(codes)
+    top = int(counts.max())
+    if top == 1:
+        return len(counts), None
+    tied = np.flatnonzero(counts == top)
+    if uniques is not None:  # numbers order as their keys (a decimal's key is its unscaled value)
+        best = int(tied[np.argmin(np.asarray(uniques)[tied])])
+        return len(counts), valid[int(np.argmax(codes == best))].as_py()
+    first = [int(np.argmax(codes == code)) for code in tied[:MODE_TIES]]
+    candidates = valid.take(pa.array(first, pa.int64()))
+    if len(first) > 1:
+        candidates = candidates.take(pc.array_sort_indices(candidates))
+    return len(counts), candidates[0].as_py()
+
+
 def describe_column(name: str, column: pa.ChunkedArray | pa.Array, dtype: str | None = None) -> ColumnStats:
     """The summary of one column (a failing statistic is None, never an error)."""
     if pa.types.is_dictionary(column.type):  # a pandas category: its values, not its codes
@@ -62,21 +111,17 @@ def describe_column(name: str, column: pa.ChunkedArray | pa.Array, dtype: str | 
     nulls = column.null_count
     count = len(column) - nulls
     stats: dict[str, Any] = {}
-    try:
-        stats["distinct"] = pc.count_distinct(column, mode="only_valid").as_py() if count else 0
-    except (pa.ArrowException, TypeError):
-        stats["distinct"] = None
+    if count:
+        try:
+            stats["distinct"], stats["mode"] = _distinct_and_mode(column)
+        except (pa.ArrowException, TypeError, ValueError, NotImplementedError):
+            stats["distinct"] = None
+    else:
+        stats["distinct"] = 0
     if count and _has_order(t):
         try:
             lo_hi = pc.min_max(column)
             stats["min"], stats["max"] = _scalar(lo_hi["min"]), _scalar(lo_hi["max"])
-        except (pa.ArrowException, TypeError):
-            pass
-    if count and _has_order(t):
-        try:
-            modes = pc.mode(column, n=1)
-            if len(modes):
-                stats["mode"] = modes[0]["mode"].as_py()
         except (pa.ArrowException, TypeError):
             pass
     if pa.types.is_string(t) or pa.types.is_large_string(t):

@@ -97,12 +97,23 @@ def _check_regex(pattern: str, case_sensitive: bool) -> None:
 def _column_mask(column: pa.ChunkedArray, pattern: str, regex: bool, case_sensitive: bool) -> np.ndarray:
     """One bool per row (table order): the row's text matches."""
     out = np.zeros(len(column), dtype=bool)
-    match = pc.match_substring_regex if regex else pc.match_substring
+    lower = False
+    if not regex and not case_sensitive:
+        # Arrow's case-blind substring search goes through RE2; lower-casing first is twice as fast,
+        # and a pattern without letters needs neither
+        lower = pattern.lower() != pattern.upper()
+        pattern, case_sensitive = pattern.lower(), True
     start = 0
     for chunk in column.chunks:
         for at in range(0, len(chunk), CHUNK_ROWS):
             part = chunk.slice(at, CHUNK_ROWS)
-            hits = match(array_text(part), pattern, ignore_case=not case_sensitive)
+            text = array_text(part)
+            if lower:
+                text = pc.utf8_lower(text)
+            if regex:
+                hits = pc.match_substring_regex(text, pattern, ignore_case=not case_sensitive)
+            else:
+                hits = pc.match_substring(text, pattern)
             out[start + at: start + at + len(part)] = hits.fill_null(False).to_numpy(zero_copy_only=False)
         start += len(chunk)
     return out
