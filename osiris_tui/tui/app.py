@@ -454,9 +454,17 @@ class DebuggerApp(App[None]):
         self.sub_title = " · ".join(parts)
 
     # -- actions -------------------------------------------------------------------------------------
+    DATA_ACTIONS: ClassVar[frozenset[str]] = frozenset({
+        "next_input", "describe", "data_search", "next_match", "previous_match", "data_where",
+        "data_frequency", "data_sort", "data_pin", "data_widen", "data_export"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("next_input", "describe"):  # only on the Data tab
+        if action in self.DATA_ACTIONS:  # only on the Data tab (`/` elsewhere filters the events)
+            if action == "data_search":  # with no frame shown, `/` filters the events as on other tabs
+                return self.tabs.active == "data" and self.data_view.view is not None
             return self.tabs.active == "data"
+        if action == "focus_table":  # Enter / l on the step list
+            return self.focused is self.step_list
         return True
 
     def _require_selection(self) -> str | None:
@@ -549,7 +557,7 @@ class DebuggerApp(App[None]):
 
     def action_next_input(self) -> None:
         if not self.data_view.next_input():
-            self.notify("This step has no other input to show", timeout=2)
+            self.notify("This step has no other input or output to show", timeout=2)
 
     def action_describe(self) -> None:
         self.data_view.toggle_describe()
@@ -564,7 +572,56 @@ class DebuggerApp(App[None]):
         await self._ensure_tab("events")
 
     def action_focus_steps(self) -> None:
+        """Esc: on the Data tab, first what it has to peel (a running sort, a bar, a filter), then the steps."""
+        if self.tabs.active == "data" and self.data_view.back():
+            return
         self.step_list.focus()
+
+    def action_focus_table(self) -> None:
+        """Enter / l on the step list: into the active tab (the Data table, when one is shown)."""
+        if self.tabs.active == "data":
+            if self.data_view.table is not None:
+                self.data_view.table.focus()
+            else:
+                self.notify("No table to move to: this step has no frame to show", timeout=2)
+            return
+        view = self._tab_view(self.tabs.active)
+        if view is not None and view.is_mounted:
+            view.focus()
+
+    def _data(self, done: bool, nothing: str = "No frame shown: select a step that has data") -> None:
+        if not done:
+            self.notify(nothing, timeout=2)
+
+    def action_data_search(self) -> None:
+        self._data(self.data_view.open_search())
+
+    def action_next_match(self) -> None:
+        self._data(self.data_view.next_match(), "No search matches: / to search")
+
+    def action_previous_match(self) -> None:
+        self._data(self.data_view.next_match(backwards=True), "No search matches: / to search")
+
+    def action_data_where(self) -> None:
+        self._data(self.data_view.open_filter())
+
+    def action_data_frequency(self) -> None:
+        self._data(self.data_view.show_frequency(), "No rows shown to count (Frequency counts the rows' columns)")
+
+    def action_data_sort(self) -> None:
+        table = self.data_view.table
+        self._data(table is not None and self.data_view.mode == "rows")
+        if table is not None:
+            self.data_view.sort_by_column(table.cursor_column)
+
+    def action_data_pin(self) -> None:
+        self._data(self.data_view.toggle_pin(), "No rows shown: nothing to pin")
+
+    def action_data_widen(self) -> None:
+        self._data(self.data_view.toggle_wide(), "No rows shown: nothing to widen")
+
+    def action_data_export(self) -> None:
+        self._data(self.data_view.open_export())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -299,7 +299,7 @@ async def test_failure_edit_rerun_continue(tmp_path: Path) -> None:
         assert "SELEKT" in panel.message_text or "syntax" in panel.message_text.lower()
         assert HINT == "edit the config, press r to re-run, then c to continue"
         # the Data tab shows what went into the failed step
-        assert app.data_view.input_header == "failed — input 1/1: df_numbers from numbers"
+        assert app.data_view.input_header == "failed — input df_numbers of total · 3 rows · from numbers"
         assert app.data_view.table is not None and app.data_view.table.row_count == 3
         assert "failed at total" in app.sub_title
         # move away; e jumps back to the failed step

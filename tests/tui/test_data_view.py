@@ -11,6 +11,7 @@ from textual.coordinate import Coordinate
 from osiris_tui.manifest.model import Step
 from osiris_tui.runtime.session import RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.widgets.data.table import ViewBackend
 from osiris_tui.tui.widgets.data_view import frame_to_arrow
 
 try:
@@ -41,7 +42,10 @@ async def test_a_million_rows_page_from_arrow(tmp_path: Path) -> None:
         assert table is not None
         assert table.row_count == MILLION
         assert table.backend is not None and table.backend.source_row_count == MILLION
-        assert isinstance(table.backend.data, pa.Table)
+        # a lazy backend over a view of the session's own Arrow table: nothing copied for the view
+        assert isinstance(table.backend, ViewBackend)
+        assert table.backend.view.table is session.output_table("big")
+        assert table.backend.view.indices is None
         # one widget for the whole table: nothing is built per DataFrame row
         assert len(list(view.query("*"))) < 20
         assert len(table.children) == 0
@@ -143,21 +147,23 @@ async def test_a_paused_step_shows_its_inputs_and_i_cycles_them(tmp_path: Path) 
             await pilot.press("down")
             await settle(pilot)
         view = app.data_view
-        assert view.input_header == "not run yet — input 1/2: df_extract_orders from extract-orders"
+        assert view.input_header == ("not run yet — input df_extract_orders of revenue · 5,000 rows"
+                                 " · from extract-orders · 1/2")
         assert view.table is not None and view.table.row_count == 5000
         shape = str(view.query_one("#data-shape").render())
-        assert "5,000 rows \N{MULTIPLICATION SIGN} 6 columns" in shape and "i next input" in shape
+        assert "5,000 rows \N{MULTIPLICATION SIGN} 6 columns" in shape and "i next frame" in shape
         await pilot.press("i")
         await settle(pilot)
-        assert view.input_header == "not run yet — input 2/2: df_extract_customers from extract-customers"
+        assert view.input_header == ("not run yet — input df_extract_customers of revenue · 300 rows"
+                                 " · from extract-customers · 2/2")
         assert view.table is not None and view.table.row_count == 300
         await pilot.press("i")  # round again
         await settle(pilot)
-        assert view.input_header.startswith("not run yet — input 1/2: df_extract_orders")
+        assert view.input_header.startswith("not run yet — input df_extract_orders of revenue")
         # `i` acts on the Data tab only
         await pilot.press("2", "i", "1")
         await settle(pilot)
-        assert view.input_header.startswith("not run yet — input 1/2")
+        assert view.input_header.startswith("not run yet — input df_extract_orders")
         # a step with one input: `i` says there is no other
         await pilot.press("down")
         await settle(pilot)
@@ -165,11 +171,18 @@ async def test_a_paused_step_shows_its_inputs_and_i_cycles_them(tmp_path: Path) 
         assert view.message.startswith("not run yet — press n")  # revenue has not run: nothing cached
         await pilot.press("i")
         assert any("no other input" in n.message for n in app._notifications)
-        # once the step has run, its output is shown again
+        # once the step has run, its output is shown first; `i` goes on to each of its inputs
         await pilot.press("up", "n")
         await wait_session(pilot, lambda s: s.status("revenue").state is StepState.DONE)
-        assert view.input_header == ""
-        assert view.table is not None and view.table.row_count == session.status("revenue").rows
+        rows = session.status("revenue").rows
+        assert view.input_header == f"output of revenue · {rows} rows · 1/3"
+        assert view.table is not None and view.table.row_count == rows
+        await pilot.press("i")
+        await settle(pilot)
+        assert view.input_header.startswith("input df_extract_orders of revenue · 5,000 rows · from extract-orders")
+        await pilot.press("i", "i")
+        await settle(pilot)
+        assert view.input_header.startswith("output of revenue")
 
 
 async def test_a_step_waiting_for_one_of_two_inputs_says_so(tmp_path: Path) -> None:
@@ -184,7 +197,7 @@ async def test_a_step_waiting_for_one_of_two_inputs_says_so(tmp_path: Path) -> N
         await pilot.press("down", "down")
         await settle(pilot)
         assert app.selected_step_id == "join"
-        assert app.data_view.input_header == "not run yet — input 1/1: df_a from a (waiting for b)"
+        assert app.data_view.input_header == "not run yet — input df_a of join · 4 rows · from a (waiting for b)"
         assert app.data_view.table is not None and app.data_view.table.row_count == 4
 
 
@@ -199,7 +212,6 @@ def test_frames_arrow_cannot_take_directly_are_shown_as_text() -> None:
 
 
 def test_date_only_timestamps_display_as_dates() -> None:
-    import pyarrow as pa
 
     from osiris_tui.tui.widgets.data_view import frame_to_arrow
 

@@ -116,11 +116,26 @@ async def test_d_toggles_the_describe_view_and_keeps_it_across_inputs(tmp_path: 
         # as shown: counts with separators, values exact
         lines = ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
         shown = next(line for line in lines if line.lstrip().startswith("order_id "))
-        assert shown.count(" 5,000 ") == 2 and " 100001 " in shown
+        assert shown.count(" 5,000 ") == 2
+        # mode and empty strings; nothing is cut: the view scrolls sideways to the other statistics
+        assert rows["status"]["empty"] == 0 and rows["status"]["mode"] == "paid"
+        assert rows["order_id"]["empty"] is None and rows["order_id"]["mode"] is None  # no value repeats
+        assert all(c.max_content_width is None for c in table.ordered_columns)
+        table.focus()
+        await pilot.press(*["l"] * STATS_COLUMNS.index("max"))
+        await pilot.pause()
+        lines = ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
+        shown = next(line for line in lines if " 105000 " in line)
+        assert " 100001 " in shown and "…" not in shown
+        await pilot.press("escape")  # Describe back to the rows, then again into Describe
+        assert not view.describing
+        await pilot.press("d")
+        await settle(pilot)
+        assert view.describing and view.table is not None and view.table.row_count == 6
         # the mode stays on the next input
         await pilot.press("i")
         await settle(pilot)
-        assert view.input_header.startswith("not run yet — input 2/2: df_extract_customers")
+        assert view.input_header.startswith("not run yet — input df_extract_customers of revenue")
         assert view.table is not None and view.table.row_count == 5  # customers: 5 columns
         customers = {r["column"]: r for r in view.table.backend.data.to_pylist()}
         assert customers["customer_id"]["count"] == 300

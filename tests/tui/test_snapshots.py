@@ -74,7 +74,7 @@ def test_paused_before_a_duckdb_step_shows_its_input(snap_compare, tmp_path: Pat
                            and s.run_state is RunState.PAUSED)
         await settle(pilot)
         assert app.selected_step_id == "revenue"
-        assert app.data_view.input_header.startswith("not run yet — input 1/2: df_extract_orders")
+        assert app.data_view.input_header.startswith("not run yet — input df_extract_orders of revenue")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -145,3 +145,78 @@ def test_row_view(snap_compare, tmp_path: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+SMALL = (100, 30)
+KEY = {" ": "space", ">": "greater_than_sign", "=": "equals_sign", "'": "apostrophe"}
+
+
+async def _paused_at_revenue(pilot, app: DebuggerApp) -> None:
+    await settle(pilot)
+    await pilot.press("c")
+    await wait_session(pilot, lambda s: s.status("revenue").state is StepState.PAUSED
+                       and s.run_state is RunState.PAUSED)
+    await settle(pilot)
+
+
+def test_row_view_at_100x30(snap_compare, tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await _paused_at_revenue(pilot, app)
+        await pilot.press("enter", "j", "l", "l", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_frequency_at_100x30(snap_compare, tmp_path: Path) -> None:
+    """F on the orders' status: value, count, percent and a bar, most frequent first."""
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await _paused_at_revenue(pilot, app)
+        table = app.data_view.table
+        assert table is not None and table.backend is not None
+        await pilot.press("enter", *["l"] * list(table.backend.columns).index("status"), "F")
+        await settle(pilot)
+        assert app.data_view.mode == "frequency"
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_filter_banner_at_100x30(snap_compare, tmp_path: Path) -> None:
+    """w: the rows that match, how many of how many, the condition; sorted too."""
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await _paused_at_revenue(pilot, app)
+        await pilot.press("w", *[KEY.get(c, c) for c in "amount > 100"], "enter")
+        await settle(pilot)
+        assert app.data_view.where == "amount > 100"
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_filter_error_at_100x30(snap_compare, tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await _paused_at_revenue(pilot, app)
+        await pilot.press("w", *[KEY.get(c, c) for c in "amount > 9 AND AND status = 'paid'"], "enter")
+        await settle(pilot)
+        assert app.data_view.filter_bar.error_message
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_describe_at_100x30(snap_compare, tmp_path: Path) -> None:
+    app = DebuggerApp(quickstart_session(tmp_path, breakpoints=["revenue"]))
+
+    async def run_before(pilot) -> None:
+        await _paused_at_revenue(pilot, app)
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.data_view.describing
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)

@@ -185,7 +185,7 @@ async def test_run_to_keeps_the_chosen_step_selected(tmp_path: Path) -> None:
         assert session.status("save-revenue").state is StepState.PAUSED
         assert app.selected_step_id == "save-revenue"
         assert app.step_list.selected_step_id == "save-revenue"
-        assert app.data_view.input_header.startswith("not run yet — input 1/1: df_revenue")
+        assert app.data_view.input_header.startswith("not run yet — input df_revenue of save-revenue")
         # the next run command follows the run again
         await pilot.press("n")
         await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
@@ -318,7 +318,16 @@ async def test_help_and_palette_list_every_key(tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        help_text = "\\n".join(screen_lines(app))
+        # the help scrolls: read it page by page
+        body = app.screen.query_one("#help-body")
+        pages = []
+        for _ in range(10):
+            pages.append("\\n".join(screen_lines(app)))
+            if body.scroll_y >= body.max_scroll_y:
+                break
+            body.scroll_page_down(animate=False)
+            await pilot.pause()
+        help_text = "\\n".join(pages)
         for k in KEYS:
             if not k.action.startswith("switch_tab"):
                 assert k.description in help_text, k.description

@@ -52,7 +52,10 @@ class HelpScreen(ModalScreen[None]):
             body.border_subtitle = "Esc to close"
             yield Static(help_table(), id="help-table")
             yield Static(
-                Text("A breakpoint (●) pauses the run before its step. A failed step pauses the run at it: "
+                Text("Focus: Enter or l on a step moves into the Data table; Esc comes back one layer at a time "
+                     "(a running sort or search, an open bar, Frequency or Describe, the filter), then to the "
+                     "steps. Tab moves the focus too.\n"
+                     "A breakpoint (●) pauses the run before its step. A failed step pauses the run at it: "
                      "fix its config on disk, press r to re-run it, then c to continue.", style="dim"),
                 id="help-footer",
             )
