@@ -271,9 +271,19 @@ def sample_rows(size: int, rows: int = SAMPLE_ROWS) -> list[int]:
     return list(range(rows)) + [rows + int(i * step) for i in range(rows)] + [size - 1]
 
 
+def date_only(column: ArrowColumn) -> bool:
+    """A timezone-naive timestamp column whose every value is a midnight: it shows as dates
+    (`2024-01-06`), since pandas has no date type and a DATE column arrives as datetime64."""
+    t = column.type
+    if not pa.types.is_timestamp(t) or t.tz is not None:
+        return False
+    valid = pc.drop_null(column)
+    return bool(len(valid)) and bool(pc.all(pc.equal(pc.floor_temporal(valid, unit="day"), valid)).as_py())
+
+
 def measure(column: ArrowColumn, *, limit: int | None = None, thousands: bool = False) -> int:
     """The width, in cells, of the widest formatted value in a sample of `column` (its head, rows spread
-    over the rest and, for numbers, its min and max). Used for column widths, so a value wider than its
+    over the rest and, for integers and decimals, its min and max). Used for column widths, so a value wider than its
     column is cut with `…` rather than the whole column being read."""
     size = len(column)
     if size == 0:
@@ -282,7 +292,7 @@ def measure(column: ArrowColumn, *, limit: int | None = None, thousands: bool = 
     sample = column.slice(0, size) if len(rows) == size else column.take(pa.array(rows, pa.int64()))
     found: list[Any] = _python(sample)
     t = column.type
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+    if pa.types.is_integer(t) or pa.types.is_decimal(t):  # (a float's extremes say nothing of its width)
         try:
             lo_hi = pc.min_max(column)
             found += _python(pa.array([lo_hi["min"].as_py(), lo_hi["max"].as_py()], t))

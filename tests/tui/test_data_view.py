@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 from textual.coordinate import Coordinate
 
+from osiris_tui.frames.export import to_arrow
+from osiris_tui.frames.view import FrameView
 from osiris_tui.manifest.model import Step
 from osiris_tui.runtime.session import RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
-from osiris_tui.tui.widgets.data.table import ViewBackend
-from osiris_tui.tui.widgets.data_view import frame_to_arrow
+from osiris_tui.tui.widgets.data.table import ViewBackend, date_columns, measure_widths
 
 try:
     from tests.tui.app_support import Gate, quickstart_session, session_for, settle, wait_running, wait_session
@@ -203,21 +205,23 @@ async def test_a_step_waiting_for_one_of_two_inputs_says_so(tmp_path: Path) -> N
 
 def test_frames_arrow_cannot_take_directly_are_shown_as_text() -> None:
     df = pd.DataFrame({"mixed": [1, "a", None], "n": [1, 2, 3]})
-    table = frame_to_arrow(df)
+    table = to_arrow(df)
     assert table.num_rows == 3 and table.column_names == ["mixed", "n"]
     dup = pd.DataFrame([[1, 2]], columns=["a", "a"])
-    assert frame_to_arrow(dup).column_names == ["a", "a_1"]
+    assert to_arrow(dup).column_names == ["a", "a_1"]
     indexed = pd.DataFrame({"v": [1, 2]}, index=pd.Index(["x", "y"], name="key"))
-    assert frame_to_arrow(indexed).column_names == ["key", "v"]
+    assert to_arrow(indexed).column_names == ["key", "v"]
 
 
 def test_date_only_timestamps_display_as_dates() -> None:
-
-    from osiris_tui.tui.widgets.data_view import frame_to_arrow
-
+    """pandas has no date type: a column of midnights shows as dates, in the view only (the data and
+    what export writes stay timestamps)."""
     df = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", None, "2024-02-03"]),
                        "at": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 00:00", None])})
-    table = frame_to_arrow(df)
-    assert table.schema.field("day").type == pa.date32()
-    assert table.schema.field("at").type == pa.timestamp("us")
-    assert table.column("day").to_pylist()[1] is None
+    table = to_arrow(df)
+    assert table.schema.field("day").type == pa.timestamp("us")
+    assert date_columns(table) == {0}
+    backend = ViewBackend(FrameView.of(table), measure_widths(table, dates={0}), dates={0})
+    assert backend.column_slice(0, 0, 3).to_pylist() == [dt.date(2024, 1, 1), None, dt.date(2024, 2, 3)]
+    assert backend.column_slice(1, 0, 1).type == pa.timestamp("us")
+    assert measure_widths(table, dates={0})[0] == len("2024-01-01")

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from osiris_tui.frames.describe import describe
+from osiris_tui.frames.export import to_arrow
 from osiris_tui.runtime.session import RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
-from osiris_tui.tui.widgets.data_view import frame_to_arrow
 from osiris_tui.tui.widgets.describe import STATS_COLUMNS, stats_table
 
 try:
@@ -36,7 +36,7 @@ def _frame() -> pd.DataFrame:
 
 def test_describe_counts_nulls_distinct_and_stats_per_type() -> None:
     df = _frame()
-    stats = {s.name: s for s in describe(frame_to_arrow(df), [str(t) for t in df.dtypes])}
+    stats = {s.name: s for s in describe(to_arrow(df), [str(t) for t in df.dtypes])}
     n, x, s, day, cat, flag = (stats[c] for c in df.columns)
     assert (n.dtype, n.count, n.nulls, n.distinct, n.min, n.max) == ("Int64", 3, 1, 2, 1, 3)
     assert n.mean == pytest.approx(7 / 3) and n.median == 3 and n.stdev == pytest.approx(df["n"].std())
@@ -45,11 +45,11 @@ def test_describe_counts_nulls_distinct_and_stats_per_type() -> None:
     # strings, dates: min and max, no mean
     assert (s.count, s.nulls, s.distinct, s.min, s.max, s.mean, s.stdev) == (3, 1, 2, "a", "b", None, None)
     assert (day.count, day.nulls, day.distinct) == (3, 1, 2)
-    assert (day.min, day.max, day.mean) == (dt.date(2024, 1, 5), dt.date(2024, 3, 1), None)
+    assert (day.min, day.max, day.mean) == (dt.datetime(2024, 1, 5), dt.datetime(2024, 3, 1), None)
     # a category is described by its values; a boolean is not a number
     assert (cat.count, cat.nulls, cat.distinct, cat.min, cat.max) == (3, 1, 2, "hi", "lo")
     assert (flag.count, flag.distinct, flag.mean) == (4, 2, None)
-    table = stats_table(list(stats.values()))
+    table = stats_table(list(stats.values()), dates={"day"})  # the view shows an all-midnight column as dates
     assert tuple(table.column_names) == STATS_COLUMNS
     rows = {r["column"]: r for r in table.to_pylist()}
     assert rows["day"]["min"] == "2024-01-05" and rows["x"]["max"] == "5.0" and rows["s"]["mean"] is None
@@ -58,9 +58,9 @@ def test_describe_counts_nulls_distinct_and_stats_per_type() -> None:
 
 def test_describe_an_empty_and_an_all_null_column() -> None:
     df = pd.DataFrame({"a": pd.Series([], dtype="float64"), "b": pd.Series([], dtype="object")})
-    stats = describe(frame_to_arrow(df))
+    stats = describe(to_arrow(df))
     assert [(s.count, s.nulls, s.min, s.mean) for s in stats] == [(0, 0, None, None), (0, 0, None, None)]
-    nulls = describe(frame_to_arrow(pd.DataFrame({"z": [None, None]})))[0]
+    nulls = describe(to_arrow(pd.DataFrame({"z": [None, None]})))[0]
     assert (nulls.count, nulls.nulls, nulls.distinct, nulls.min) == (0, 2, 0, None)
 
 
@@ -73,7 +73,7 @@ def test_describing_a_million_rows_works_column_group_by_group() -> None:
         "d": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), unit="D"),
         "f": np.where(rng.random(rows) < 0.1, np.nan, rng.random(rows)),
     })
-    table = frame_to_arrow(df)
+    table = to_arrow(df)
     stats = describe(table)
     assert stats[0].distinct == rows and stats[2].distinct == 1000 and stats[5].nulls > 0
     assert (stats[0].min, stats[0].max, stats[0].mean) == (0, rows - 1, (rows - 1) / 2)

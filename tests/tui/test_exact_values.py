@@ -16,11 +16,12 @@ from textual.app import App
 from textual.coordinate import Coordinate
 
 from osiris_tui.frames import format as vf
+from osiris_tui.frames.export import to_arrow
 from osiris_tui.manifest.model import Step
 from osiris_tui.runtime.session import DebugSession, StepState
 from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.screens.row_view import RowViewScreen
-from osiris_tui.tui.widgets.data_view import ColumnInfo, FrameSummary, frame_to_arrow
+from osiris_tui.tui.widgets.data_view import ColumnInfo, FrameSummary
 from osiris_tui.tui.widgets.event_log import LineFormatter
 
 try:
@@ -162,7 +163,7 @@ async def test_a_cell_wider_than_its_column_ends_in_an_ellipsis(tmp_path: Path) 
         await settle(pilot)
         long = pd.DataFrame({"s": ["x" * 30, "y" * 200]})  # the widths come from a sample: cap at 40
         view = app.data_view
-        view.show_table(frame_to_arrow(long), "test")
+        view.show_table(to_arrow(long), "test")
         await settle(pilot)
         lines = table_lines(app)
         assert "y" * 39 + "…" in lines[2]

@@ -34,7 +34,6 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from rich.console import RenderableType
 from rich.text import Text
 from textual import on, work
@@ -68,12 +67,13 @@ from osiris_tui.tui.widgets.data.table import (
     ExactDataTable,
     PresizedArrowBackend,
     ViewBackend,
+    date_columns,
     measure_widths,
 )
 from osiris_tui.tui.widgets.describe import COUNT_COLUMNS, RIGHT_COLUMNS, stats_table
 
 __all__ = ["CELL_LIMIT", "MAX_COLUMN_WIDTH", "ColumnInfo", "DataView", "ExactDataTable", "FrameRef",
-           "FrameSummary", "frame_to_arrow"]
+           "FrameSummary"]
 
 COLUMN_LINES = 3  # the dtype line wraps over at most this many lines (#data-columns' max-height)
 CACHE_SIZE = 3
@@ -177,49 +177,6 @@ class ColumnsLine(Widget):
         return self.text(width).plain.count("\n") + 1
 
 
-def frame_to_arrow(df: pd.DataFrame) -> pa.Table:
-    """The frame as an Arrow table for display (a non-default index becomes columns)."""
-    if not isinstance(df.index, pd.RangeIndex):
-        df = df.reset_index()
-    try:
-        return _dates_as_dates(pa.Table.from_pandas(df, preserve_index=False))
-    except (pa.ArrowException, ValueError, TypeError):
-        # mixed-type object columns, duplicate or non-string column names: show them as text
-        names = _unique([str(c) for c in df.columns])
-        fixed = {}
-        for name, (_, col) in zip(names, df.items(), strict=True):
-            if col.dtype == object:
-                col = col.map(lambda v: v if v is None or isinstance(v, str) else str(v))
-            fixed[name] = col.reset_index(drop=True)
-        return pa.Table.from_pandas(pd.DataFrame(fixed), preserve_index=False)
-
-
-def _dates_as_dates(table: pa.Table) -> pa.Table:
-    """Timestamp columns whose values are all midnight display as dates (`2024-01-06`, not
-    `2024-01-06T00:00:00.000`): pandas has no date dtype, so a DATE column arrives as datetime64."""
-    for i, column_field in enumerate(table.schema):
-        if not pa.types.is_timestamp(column_field.type) or column_field.type.tz is not None:
-            continue
-        column = table.column(i)
-        valid = pc.drop_null(column)
-        if len(valid) and pc.all(pc.equal(pc.floor_temporal(valid, unit="day"), valid)).as_py():
-            table = table.set_column(i, column_field.name, pc.cast(column, pa.date32()))
-    return table
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            out.append(f"{n}_{seen[n]}")
-        else:
-            seen[n] = 0
-            out.append(n)
-    return out
-
-
 
 
 def summarize(table: pa.Table, origin: str, dtypes: Sequence[str] | None = None) -> FrameSummary:
@@ -280,7 +237,14 @@ class _Opened:
     table: pa.Table
     widths: list[int]
     summary: FrameSummary
+    dates: frozenset[int] = frozenset()  # timestamp columns shown as dates
     described: dict[str, pa.Table] = field(default_factory=dict)  # by filter condition ("" none)
+
+    @classmethod
+    def of(cls, table: pa.Table, summary: FrameSummary) -> _Opened:
+        """Measured (in a worker: it reads samples, and a column of dates whole)."""
+        dates = date_columns(table)
+        return cls(table, measure_widths(table, dates=dates), summary, dates)
 
 
 OP_LABELS = {"sort": "sorting", "filter": "filtering", "search": "searching", "frequency": "counting values",
@@ -459,7 +423,7 @@ class DataView(Vertical):
         self._lead = self._lead_for(frame, StepState.DONE, 0, 1, [])
         self.input_header = self._lead.plain
         self._hint = None
-        self._open(frame, _Opened(table, measure_widths(table), summarize(table, frame.origin)))
+        self._open(frame, _Opened.of(table, summarize(table, frame.origin)))
 
     def next_input(self) -> bool:
         """Show the step's next frame (False when it has fewer than two)."""
@@ -518,7 +482,7 @@ class DataView(Vertical):
         assert self.view is not None and self._frame_info is not None
         count = self.view.table.num_columns
         order = self.pinned + [i for i in range(count) if i not in self.pinned]
-        return ViewBackend(self.view, self._frame_info.widths, order)
+        return ViewBackend(self.view, self._frame_info.widths, order, self._frame_info.dates)
 
     # -- messages and loading --------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:
@@ -561,8 +525,7 @@ class DataView(Vertical):
             frame = frames[index]
             info = self._opened.get(id(frame.table))
             if info is None or info.table is not frame.table:
-                info = _Opened(frame.table, measure_widths(frame.table),
-                               summarize(frame.table, frame.origin, self._pandas_dtypes(frame)))
+                info = _Opened.of(frame.table, summarize(frame.table, frame.origin, self._pandas_dtypes(frame)))
         except Exception as exc:  # show it, never crash the app over a frame
             self.post_message(FrameLoaded(token, key, None, None, error=f"{type(exc).__name__}: {exc}"))
             return
@@ -680,7 +643,8 @@ class DataView(Vertical):
     def _describe_worker(self, token: int, view: FrameView, info: _Opened) -> None:
         try:
             table = view.table if not view.where else view.materialize()
-            result = stats_table(describe(table, [c.dtype for c in info.summary.columns]))
+            dates = {table.column_names[i] for i in info.dates}
+            result = stats_table(describe(table, [c.dtype for c in info.summary.columns]), dates)
         except Exception as exc:
             self.post_message(DataOpDone(token, "describe", error=f"cannot describe: {type(exc).__name__}: {exc}"))
             return

@@ -10,7 +10,9 @@ table is shown at its content's full width (the view scrolls sideways), so no st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -31,8 +33,18 @@ def format_value(value: Any) -> str | None:
     return None if value is None else vf.plain(value)
 
 
-def stats_table(stats: Sequence[ColumnStats]) -> pa.Table:
-    """The summaries as an Arrow table, one row per column (min and max as text)."""
+def _as_dates(stats: ColumnStats) -> ColumnStats:
+    def day(value: Any) -> Any:
+        return value.date() if isinstance(value, dt.datetime) else value
+
+    return replace(stats, min=day(stats.min), max=day(stats.max), mode=day(stats.mode))
+
+
+def stats_table(stats: Sequence[ColumnStats], dates: Collection[str] = ()) -> pa.Table:
+    """The summaries as an Arrow table, one row per column (min, max and mode as text; in the `dates`
+    columns, timestamps that are all midnights, as dates, the way the table shows them)."""
+    if dates:
+        stats = [_as_dates(s) if s.name in dates else s for s in stats]
     return pa.table({
         "column": pa.array([s.name for s in stats], pa.string()),
         "dtype": pa.array([s.dtype for s in stats], pa.string()),

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -37,10 +38,26 @@ PAGE_ROWS = 64  # rows fetched from the view, and cells formatted, this many at 
 TOOLTIP_LIMIT = 2000
 
 
-def measure_widths(table: pa.Table, limit: int | None = CELL_LIMIT, counts: Collection[str] = ()) -> list[int]:
+DATE_WIDTH = len("2024-01-06")
+
+
+def date_columns(table: pa.Table) -> frozenset[int]:
+    """The timestamp columns shown as dates (`frames.format.date_only`): a sample is checked first, so
+    only a column that looks like dates is read whole."""
+    found = set()
+    for i, column in enumerate(table.columns):
+        if pa.types.is_timestamp(column.type) and column.type.tz is None and len(column):
+            rows = vf.sample_rows(len(column))
+            if vf.date_only(column.take(pa.array(rows, pa.int64()))) and vf.date_only(column):
+                found.add(i)
+    return frozenset(found)
+
+
+def measure_widths(table: pa.Table, limit: int | None = CELL_LIMIT, counts: Collection[str] = (),
+                   dates: Collection[int] = ()) -> list[int]:
     """Each column's width in cells, as `frames.format` writes it, from a sample (never the whole column)."""
-    return [vf.measure(column, limit=limit, thousands=name in counts)
-            for name, column in zip(table.column_names, table.columns, strict=True)]
+    return [DATE_WIDTH if i in dates else vf.measure(column, limit=limit, thousands=name in counts)
+            for i, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True))]
 
 
 class PresizedArrowBackend(ArrowBackend):
@@ -74,9 +91,11 @@ class ViewBackend(DataTableBackend[pa.Table]):
     column widths, in the frame's order (measured once per frame, kept across filters and sorts).
     """
 
-    def __init__(self, view: FrameView, widths: Sequence[int], order: Sequence[int] | None = None) -> None:
+    def __init__(self, view: FrameView, widths: Sequence[int], order: Sequence[int] | None = None,
+                 dates: Collection[int] = ()) -> None:
         self._render_markup: bool | None = False
         self.view = view
+        self.dates = frozenset(dates)  # table columns shown as dates
         names = list(view.table.column_names)
         self.order = list(order) if order is not None else list(range(len(names)))
         self._names = [names[i] for i in self.order]
@@ -98,8 +117,10 @@ class ViewBackend(DataTableBackend[pa.Table]):
         source = self.order[column]
         if first == last:
             offset = first * PAGE_ROWS
-            return self.page(first).column(source).slice(start - offset, max(0, stop - start))
-        return self.view.rows(start, stop).column(source)
+            cells = self.page(first).column(source).slice(start - offset, max(0, stop - start))
+        else:
+            cells = self.view.rows(start, stop).column(source)
+        return pc.cast(cells, pa.date32()) if source in self.dates else cells
 
     def column_name(self, column: int) -> str:
         return self._names[column]
