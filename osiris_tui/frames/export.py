@@ -112,10 +112,12 @@ def _csv_cell(column: pa.Array) -> pa.Array:
     t = column.type
     if pa.types.is_dictionary(t):
         t = t.value_type
-    text = array_text(column)
+    text = array_text(column).cast(pa.large_string())  # one string type for the joins below
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t) or not _plain_kind(t):
-        text = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return text.cast(pa.large_string()).fill_null("")
+        quote = pa.scalar('"', pa.large_string())
+        text = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote,
+                                           pa.scalar("", pa.large_string()))
+    return text.fill_null("")
 
 
 def _plain_kind(t: pa.DataType) -> bool:
@@ -180,6 +182,7 @@ def export(view: FrameView, path: Path, fmt: str | None = None) -> int:
     the suffix); atomic. Returns the number of rows written."""
     path = Path(path)
     kind = format_for(path, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
     table = view.materialize()
     if kind == "parquet":
         write_parquet(table, path)

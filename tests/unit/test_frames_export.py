@@ -145,3 +145,11 @@ def test_to_arrow_takes_arrow_strings_without_copying() -> None:
     table = to_arrow(df)
     held = s.array._pa_array  # pandas' own Arrow data
     assert table.column("s").chunk(0).buffers()[2].address == held.chunk(0).buffers()[2].address
+
+
+def test_csv_export_of_large_string_columns_into_a_new_directory(tmp_path: Path) -> None:
+    table = pa.table({"s": pa.array(['a"b', None, "x"], pa.large_string()), "t": pa.array(["u", "v", "w"]),
+                      "n": [1.5, None, 3.0]})
+    target = tmp_path / "new" / "dir" / "out.csv"
+    assert export(FrameView.of(table), target) == 3
+    assert target.read_text() == '"s","t","n"\n"a""b","u",1.5\n,"v",\n"x","w",3.0\n'
