@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -306,8 +307,9 @@ class _WriteRun:
                 ) from None
             on_cancel = getattr(self.ctx, "on_cancel", None)
             if on_cancel is not None:  # a cancel stops the running statement (its transaction rolls back)
-                sql = self.sql
-                self._unhook_sql = on_cancel(getattr(sql, "cancel_safe", sql.cancel))
+                stop = getattr(self.sql, "cancel_safe", self.sql.cancel)
+                # (sending the cancel request is a network round trip: never on the cancelling thread)
+                self._unhook_sql = on_cancel(lambda: threading.Thread(target=stop, daemon=True).start())
         return self.sql
 
     def target(self) -> Any:
