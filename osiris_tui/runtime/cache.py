@@ -42,17 +42,20 @@ class DataFrameCache:
     With a `budget_bytes`, the least recently used frames are written to Parquet in `spill_dir` once the
     total exceeds the budget, and read back on `get`.
 
-    Each frame is also kept as Arrow (`table`), converted once by `frames.to_arrow` in a background
-    thread started by `put`, so showing a frame never waits for a conversion it can avoid. Data flows
+    Each frame is also kept as Arrow (`table`), converted once by `frames.to_arrow` on first use or,
+    with `convert_in_background` (what the app sets: it shows frames), in a background thread started by
+    `put`, so showing a frame never waits for a conversion it can avoid. A headless run leaves it off:
+    nothing there looks at most frames, and the conversion would compete with the next step. Data flows
     DataFrame -> Arrow; the table is dropped with the frame (evict, replace, spill).
     """
 
-    def __init__(self, budget_bytes: int | None = None, spill_dir: Path | None = None) -> None:
+    def __init__(self, budget_bytes: int | None = None, spill_dir: Path | None = None,
+                 convert_in_background: bool = False) -> None:
         self.budget_bytes = budget_bytes
         self.spill_dir = spill_dir
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.RLock()
-        self.convert_in_background = True
+        self.convert_in_background = convert_in_background
 
     def put(self, step_id: str, df: pd.DataFrame) -> None:
         with self._lock:

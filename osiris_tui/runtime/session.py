@@ -115,7 +115,19 @@ class DebugSession:
         self.adapter: ExecutionAdapter = LocalAdapter(self.registry, self.connections)
         self.run_state = RunState.READY
         self.summary: dict[str, Any] | None = None
+        self._prefetch_tables = False
         self._new_run()
+
+    @property
+    def prefetch_tables(self) -> bool:
+        """Whether each step's frame is turned into Arrow in the background as soon as it is cached (the
+        app sets this: it shows frames; a headless run has no use for most of them)."""
+        return self._prefetch_tables
+
+    @prefetch_tables.setter
+    def prefetch_tables(self, on: bool) -> None:
+        self._prefetch_tables = on
+        self.prepared.cache.convert_in_background = on
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def _new_run(self) -> None:
@@ -130,6 +142,7 @@ class DebugSession:
                                manifest_path=str(self.pipeline.path), run_id=self.context.session_id,
                                steps=len(self.pipeline.steps))
         self.prepared: PreparedRun = self.adapter.prepare(self.pipeline, self.context)
+        self.prepared.cache.convert_in_background = self._prefetch_tables
         self._status = {s.id: StepStatus(s.id) for s in self.pipeline.steps}
         if self._only is not None:
             keep = self._closure(self._only)

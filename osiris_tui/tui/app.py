@@ -140,6 +140,7 @@ class DebuggerApp(App[None]):
 
     def __init__(self, session: DebugSession, *, run: bool = False) -> None:
         super().__init__()
+        session.prefetch_tables = True  # frames the user opens are ready as Arrow by then
         self.session = screen_session(session)  # widgets see the session through the screen's masking
         self._run_on_mount = run
         self._buffer: list[Record] = []

@@ -23,8 +23,7 @@ def test_table_is_converted_once_under_concurrent_calls(monkeypatch: pytest.Monk
         return real(df)
 
     monkeypatch.setattr(ex, "to_arrow", slow)
-    cache = DataFrameCache()
-    cache.convert_in_background = False
+    cache = DataFrameCache()  # (no background conversion: callers race for the one conversion)
     cache.put("a", pd.DataFrame({"x": [1, 2, 3]}))
     results: list[pa.Table | None] = []
     threads = [threading.Thread(target=lambda: results.append(cache.table("a"))) for _ in range(8)]
@@ -46,7 +45,7 @@ def test_conversion_starts_in_the_background_on_put(monkeypatch: pytest.MonkeyPa
         return real(df)
 
     monkeypatch.setattr(ex, "to_arrow", watched)
-    cache = DataFrameCache()
+    cache = DataFrameCache(convert_in_background=True)
     cache.put("a", pd.DataFrame({"x": [1]}))
     assert started.wait(5)
     table = cache.table("a")
