@@ -36,13 +36,6 @@ def gated_steps() -> list[Step]:
     return [Step("slow", "test.blocking", {}), Step("after", "test.range", {"rows": 5}, needs=["slow"])]
 
 
-async def wait_for(pilot: Any, predicate: Any, timeout: float = 30) -> None:
-    app = pilot.app
-    ok = await asyncio.to_thread(app.session.wait_until, lambda s: predicate(s) and s.idle, timeout)
-    assert ok, f"timed out; {app.session.statuses()}"
-    await settle(pilot)
-
-
 async def test_x_cancels_the_running_step_and_the_run_pauses_before_it(tmp_path: Path) -> None:
     gate = Gate()
     session = session_for(tmp_path, gated_steps(), gate)
@@ -53,7 +46,7 @@ async def test_x_cancels_the_running_step_and_the_run_pauses_before_it(tmp_path:
             await pilot.press("c")
             await wait_running(pilot, gate, "slow")
             await pilot.press("x")
-            await wait_for(pilot, lambda s: s.status("slow").state is StepState.PAUSED)
+            await wait_session(pilot, lambda s: s.status("slow").state is StepState.PAUSED)
             status = session.status("slow")
             assert status.cancelled and session.run_state is RunState.PAUSED
             errors = [e for e in session.events if e["event"] == "step_error"]
@@ -81,7 +74,7 @@ async def test_x_stops_a_driver_that_never_checks(tmp_path: Path) -> None:
         await pilot.press("n")
         assert await asyncio.to_thread(ENTERED.wait, 30)
         await pilot.press("x")
-        await wait_for(pilot, lambda s: s.status("stuck").state is StepState.PAUSED)
+        await wait_session(pilot, lambda s: s.status("stuck").state is StepState.PAUSED)
         assert session.status("stuck").cancelled
         await pilot.press("2")  # still answering keys
         assert app.tabs.active == "config"
@@ -104,7 +97,7 @@ async def test_restart_while_a_step_runs_asks_then_cancels_and_restarts(tmp_path
             assert session.status("slow").state is StepState.RUNNING
             await pilot.press("R")
             await pilot.press("y")
-            await wait_for(pilot, lambda s: s.context is not first_run)
+            await wait_session(pilot, lambda s: s.context is not first_run)
             assert session.run_state is RunState.READY
             ended = [e["event"] for e in first_run.events]
             assert ended[-1] == "run_end" and "cleanup_complete" in ended  # the replaced run ended properly
