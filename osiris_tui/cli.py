@@ -17,6 +17,7 @@ EPILOG = """\
 commands:
   osiris-tui MANIFEST [options]        open the debugger on a manifest
   osiris-tui run MANIFEST [options]    run headless, printing events (see: osiris-tui run --help)
+  osiris-tui diff A B [--key COL]...   compare two saved outputs (see: osiris-tui diff --help)
 
 MANIFEST is a seed-style manifest, a compiled Osiris manifest.yaml (with cfg/*.json) or an OML pipeline.
 exit codes: 0 success, 1 a step failed, 2 bad input, 130 interrupted
@@ -158,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return _headless(argv[1:])
+        if argv and argv[0] == "diff":
+            from osiris_tui.diff_command import run_diff
+
+            return run_diff(argv[1:])
         return _app(argv)
     except InputError as exc:
         _say(f"error: {exc.render()}")

@@ -43,6 +43,7 @@ from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, new_run_id, prepare_run_dir
 from osiris_tui.runtime.executor import ABANDON_AFTER
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
+from osiris_tui.runtime.previous_outputs import PreviousOutput, PreviousOutputs
 from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
 from osiris_tui.runtime.worker import KILL_AFTER
 from osiris_tui.secrets import mask_exception, mask_value
@@ -116,6 +117,7 @@ class DebugSession:
         self.run_state = RunState.READY
         self.summary: dict[str, Any] | None = None
         self._prefetch_tables = False
+        self.previous_outputs = PreviousOutputs()  # what a re-run replaced, for the diff view
         self._new_run()
 
     @property
@@ -152,6 +154,7 @@ class DebugSession:
             self.prepared.plan = [s for s in self.prepared.plan if s.id in keep]
         self.summary = None
         self._finished = False
+        self.previous_outputs.clear()
         self.adapter.warm_up(self.prepared)
 
     def _closure(self, targets: set[str]) -> set[str]:
@@ -391,6 +394,20 @@ class DebugSession:
                 tables.append((record["key"], record["from_step"], table))
         return tables
 
+    def previous_output(self, step_id: str) -> PreviousOutput | None:
+        """The output the step had before its last re-run (or its upstream's), while it is kept."""
+        return self.previous_outputs.get(step_id)
+
+    def _keep_previous(self, step_ids: Iterable[str]) -> None:
+        """Hand the outputs about to be replaced to `previous_outputs` (only in the app, where frames are
+        already Arrow: a headless run has no diff view to keep them for). Called without the lock."""
+        if not self._prefetch_tables:
+            return
+        for sid in step_ids:
+            table = self.prepared.cache.table(sid)
+            if table is not None:
+                self.previous_outputs.keep(sid, table, self.status(sid).runs)
+
     def output_nbytes(self, step_id: str) -> int | None:
         return self.prepared.cache.nbytes(step_id)
 
@@ -607,7 +624,15 @@ class DebugSession:
             self.context.log_event("rerun_refused", step_id=step_id,
                                    reason=f"upstream steps have not run: {', '.join(missing)}")
             return
+        if was_done:
+            with self._lock:
+                replaced = [step_id] + [sid for sid in self.pipeline.downstream(step_id)
+                                        if self._status[sid].state is StepState.DONE]
+            self._keep_previous(replaced)
         ok = self._run_one(step, reload=True)
+        if not ok and was_done:  # the steps below keep their outputs: nothing of theirs was replaced
+            for sid in replaced[1:]:
+                self.previous_outputs.drop(sid)
         if ok:
             with self._lock:
                 if was_done:

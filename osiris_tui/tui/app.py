@@ -457,7 +457,7 @@ class DebuggerApp(App[None]):
     # -- actions -------------------------------------------------------------------------------------
     DATA_ACTIONS: ClassVar[frozenset[str]] = frozenset({
         "next_input", "describe", "data_search", "next_match", "previous_match", "data_where",
-        "data_frequency", "data_sort", "data_pin", "data_widen", "data_export"})
+        "data_frequency", "data_sort", "data_pin", "data_widen", "data_export", "data_diff"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.DATA_ACTIONS:  # only on the Data tab (`/` elsewhere filters the events)
@@ -623,6 +623,11 @@ class DebuggerApp(App[None]):
 
     def action_data_export(self) -> None:
         self._data(self.data_view.open_export())
+
+    def action_data_diff(self) -> None:
+        from osiris_tui.tui.widgets.data.diff_view import open_diff
+
+        open_diff(self, self.session, self.selected_step_id)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

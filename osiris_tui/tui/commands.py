@@ -90,6 +90,9 @@ KEYS: tuple[KeyAction, ...] = (
     KeyAction("osiris.data.describe", "d", "describe", "Describe",
               "Data tab: describe the frame, stats per column (again: the rows)", "d",
               show=False, group="Data"),
+    KeyAction("osiris.data.diff", "D", "data_diff", "Diff",
+              "Data tab: what changed, the output against its previous run or an input", "D",
+              show=False, group="Data"),
     KeyAction("osiris.focus_table", "enter,l", "focus_table", "Table",
               "Step list: move to the Data table (Esc comes back)", "Enter / l", show=False, group="Navigate"),
     KeyAction("osiris.focus_steps", "escape", "focus_steps", "Back",
@@ -113,6 +116,8 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("Enter / shift+Enter", "Search bar: search, then the next / the previous match", "Data"),
     ("Enter", "Frequency table: filter the frame to that value (NULL: IS NULL)", "Data"),
     ("y / Y", "Row view: copy the value as text / the whole row as JSON", "Data"),
+    ("] / [", "Diff view: the next / previous changed cell ({ } a page, K key columns, i next comparison)",
+     "Data"),
     ("ctrl+p", "Command palette: every action by name", "App"),
 )
 

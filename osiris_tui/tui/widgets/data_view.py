@@ -306,6 +306,10 @@ class DataView(Vertical):
         self._lead = frame_lead(frame, extra["state"], self.frame_index, len(self.frames), extra["missing"])
         self.input_header = self._lead.plain
         self._hint = Text.assemble(("i", "bold cyan"), (" next frame", "dim")) if len(self.frames) > 1 else None
+        if frame.kind == "output" and self.session.previous_output(frame.step_id) is not None:  # what changed (D)
+            from osiris_tui.tui.widgets.data.diff_view import diff_hint
+
+            self._hint = diff_hint() if self._hint is None else Text.assemble(self._hint, ("  ", ""), diff_hint())
         self._open(frame, info)
 
     # -- messages and loading --------------------------------------------------------------------------

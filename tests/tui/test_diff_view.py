@@ -1,0 +1,147 @@
+"""The diff view (`D` on the Data tab): after `r`, the step's output against its previous output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+from rich.text import Text
+
+from osiris_tui.frames.diff import diff
+from osiris_tui.manifest import load_pipeline
+from osiris_tui.runtime.connections import Connections
+from osiris_tui.runtime.session import DebugSession, RunState
+from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.widgets.data.diff_view import (
+    CHANGED_CELL,
+    DiffScreen,
+    KeyPicker,
+    configured_keys,
+    render_page,
+)
+
+try:
+    from tests.tui.app_support import settle, wait_session
+except ImportError:  # tests/tui is not a package: pytest put this directory on sys.path
+    from app_support import settle, wait_session  # type: ignore[no-redef]
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_manifests" / "osiris_compiled"
+SIZE = (100, 30)
+# the edit: films before 1960 get one more point
+EDITED = ("SELECT m.title, m.year, CASE WHEN m.year < 1960 THEN m.rating + 1 ELSE m.rating END AS rating, "
+          "d.name AS director, d.country FROM df_extract_movies m JOIN df_extract_directors d "
+          "ON d.id = m.director_id ORDER BY d.name, m.year")
+
+
+def compiled_session(root: Path) -> tuple[DebugSession, Path]:
+    """The compiled sample (cfg/*.json), its join keyed by title (`primary_key` in its cfg)."""
+    sample = root / "compiled"
+    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("out", ".osiris-tui"))
+    cfg = sample / "cfg" / "join-movies.json"
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "primary_key": ["title"]}))
+    manifest = sample / "manifest.yaml"
+    session = DebugSession(load_pipeline(manifest), connections=Connections.discover(sample), run_dir=root / "run",
+                           reload=lambda: load_pipeline(manifest))
+    return session, cfg
+
+
+async def rerun_edited(pilot, app: DebuggerApp, cfg: Path) -> None:
+    """Run to the end, select the join, edit its query in the cfg file, `r`."""
+    await settle(pilot)
+    await pilot.press("c")
+    await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+    await pilot.press("home", "down", "down")
+    await settle(pilot)
+    assert app.selected_step_id == "join-movies"
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "query": EDITED}))
+    await pilot.press("r")
+    await wait_session(pilot, lambda s: s.status("join-movies").runs == 2)
+
+
+async def test_rerun_then_d_shows_the_summary_and_the_changed_cells(tmp_path: Path) -> None:
+    session, cfg = compiled_session(tmp_path)
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await rerun_edited(pilot, app, cfg)
+        # the Data tab offers it
+        assert "D what changed since the last run" in str(app.data_view.query_one("#data-shape").render())
+        old = session.previous_output("join-movies").table
+        new = session.output_table("join-movies")
+        expected = diff(old, new, ["title"])
+        assert expected.changed > 0 and expected.cells["rating"] == expected.changed
+
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DiffScreen)
+        result = screen.result
+        assert result is not None and result.keys == ("title",)
+        assert (result.changed, result.added, result.removed) == (expected.changed, 0, 0)
+        summary = str(screen.summary.render())
+        assert f"{expected.changed} changed" in summary and "changed cells rating" in summary
+        # the cursor is on the first changed cell, highlighted, as old → new
+        table = screen.table
+        cell = table.get_cell_at(table.cursor_coordinate)
+        assert isinstance(cell, Text) and "→" in cell.plain
+        assert any(str(span.style) == CHANGED_CELL for span in cell.spans)
+        assert screen.page is not None and screen.page.columns[table.cursor_coordinate.column - 1] == "rating"
+        first = table.cursor_coordinate
+        await pilot.press("right_square_bracket")
+        assert table.cursor_coordinate.row == first.row + 1 and screen.change_index == 1
+        await pilot.press("left_square_bracket")
+        assert table.cursor_coordinate == first
+        assert "change 1 of" in str(screen.status.render())
+        # run keys do nothing behind it
+        await pilot.press("r", "c")
+        await settle(pilot)
+        assert session.status("join-movies").runs == 2
+
+        # K: no key columns → whole rows, as multisets
+        await pilot.press("K")
+        await settle(pilot)
+        assert isinstance(app.screen, KeyPicker)
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.result is not None
+        assert screen.result.kind == "rows"
+        assert (screen.result.removed, screen.result.added) == (expected.changed, expected.changed)
+
+        # i: the next comparison, the first input against the output
+        await pilot.press("i")
+        await settle(pilot)
+        assert screen.result is not None and screen.result.names[0].startswith("input df_extract_movies")
+        assert screen.result.schema_changed
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, DiffScreen)
+
+
+async def test_d_before_the_step_ran_says_so(tmp_path: Path) -> None:
+    session, _ = compiled_session(tmp_path)
+    app = DebuggerApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        assert not isinstance(app.screen, DiffScreen)
+
+
+def test_configured_keys() -> None:
+    assert configured_keys({"primary_key": "id"}) == ("id",)
+    assert configured_keys({"primary_key": "a, b"}) == ("a", "b")
+    assert configured_keys({"upsert_keys": ["k1", "k2"]}) == ("k1", "k2")
+    assert configured_keys({"query": "SELECT 1"}) == ()
+
+
+def test_render_page_marks_each_kind_of_row() -> None:
+    a = pa.table({"id": [1, 2, 3], "v": [1.5, 2.0, 3.0], "gone": ["x", "y", "z"]})
+    b = pa.table({"id": [2, 3, 4], "v": [2.0, 3.25, 4.0]})
+    result = diff(a, b, ["id"])
+    page = render_page(result, result.page(0, 10))
+    assert page.columns == ["id", "v", "gone"]
+    assert [row[0].plain for row in page.rows] == ["-", "~", "+"]
+    assert page.rows[1][2].plain == "3.0 → 3.25"
+    assert page.changes == [(0, 0), (1, 2), (2, 0)]
+    assert page.rows[0][3].plain == "x" and page.rows[2][3].plain == ""
