@@ -103,7 +103,9 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     params = _params(args.param)
 
     def reload():
-        return load_pipeline(args.manifest, params=params, drivers=registry.names())
+        pipeline = load_pipeline(args.manifest, params=params, drivers=registry.names())
+        registry.check_installed(pipeline)  # a driver whose extra is missing: exit 2 before anything runs
+        return pipeline
 
     pipeline = reload()
     for warning in pipeline.warnings:

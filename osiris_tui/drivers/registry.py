@@ -14,7 +14,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from osiris_tui.drivers.extras import require_extras
+
+if TYPE_CHECKING:
+    from osiris_tui.manifest.model import Pipeline
 
 ENTRY_POINT_GROUP = "osiris_tui.drivers"
 
@@ -87,6 +92,13 @@ class DriverRegistry:
 
     def get(self, name: str) -> Any:
         return self.factory(name)()
+
+    def check_installed(self, pipeline: Pipeline) -> None:
+        """Raise an InputError naming the first step whose built-in driver needs an extra that is not
+        installed, with the command that installs it (checked without importing anything)."""
+        builtin = [s for s in pipeline.steps if s.driver in self._targets
+                   and self._targets[s.driver] == BUILTIN_DRIVERS.get(s.driver)]  # not a plugin that took the name
+        require_extras(pipeline, builtin)
 
 
 def load_plugins(registry: DriverRegistry) -> None:

@@ -86,6 +86,7 @@ class LocalAdapter(ExecutionAdapter):
             register_secrets(step.config)  # inline secrets (seed manifests) are masked by value too
             if step.driver not in self.registry:
                 self.registry.get(step.driver)  # raises with the list of available drivers
+        self.registry.check_installed(pipeline)
         connections = {s.id: self.resolve_connection(s, s.config) for s in pipeline.steps}
         working_dir = context.run_dir / "working"
         working_dir.mkdir(parents=True, exist_ok=True)
