@@ -273,6 +273,8 @@ class PipelineWatcher:
                 self.ready.set()
                 self._stop.wait(self.timeout_ms / 1000)
                 continue
+            stamps = {f: _stamp(f) for f in files}
+
             def wanted(_change: object, path: str, files: set[str] = files) -> bool:
                 return path in files
 
@@ -283,10 +285,18 @@ class PipelineWatcher:
                                    force_polling=self.force_polling, poll_delay_ms=self.poll_delay_ms,
                                    raise_interrupt=False, ignore_permission_denied=True):
                     self.ready.set()
-                    if batch:
+                    # Each wake-up also compares the files' size and mtime: an event the OS dropped (or that
+                    # came between two waits) is still seen.
+                    changed = {path for _change, path in batch}
+                    for f in files:
+                        stamp = _stamp(f)
+                        if stamp != stamps[f]:
+                            stamps[f] = stamp
+                            changed.add(f)
+                    if changed:
                         self.batches += 1
                         try:
-                            self._on_change({Path(path) for _change, path in batch})
+                            self._on_change({Path(path) for path in changed})
                         except Exception:  # a failing callback must not end the watching
                             logger.exception("handling file changes failed")
                     if self._generation() != generation or self._stop.is_set():
@@ -294,3 +304,11 @@ class PipelineWatcher:
             except (OSError, RuntimeError) as exc:  # a watched directory went away: look again shortly
                 logger.debug("watching stopped: %s", exc)
                 self._stop.wait(self.timeout_ms / 1000)
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
