@@ -200,7 +200,7 @@ def test_a_pending_step_whose_file_changed_reads_it_again_before_it_runs(quickst
 
 
 def test_a_restart_rebuilds_the_map(quickstart) -> None:
-    manifest, s = quickstart
+    _, s = quickstart
     first = s.stale_map()
     generation = s.watch_generation
     s.restart()
