@@ -644,11 +644,12 @@ class DebugSession:
                         self._goal = ("rerun_stale", todo)
                     self._run_loop()
                 else:
+                    passing = self.next_step_id()
                     if name == "continue":
                         self._reset_stale()  # stale steps run again first
                     with self._lock:
                         self._goal = (name, arg)
-                    self._run_loop()
+                    self._run_loop(passing)
             except BaseException as exc:  # keep the worker alive whatever happens; the app must not hang
                 logger.exception("session command %s failed", name)
                 self.context.log_event("session_error", command=name, error=mask_exception(exc))
@@ -665,8 +666,11 @@ class DebugSession:
                 self._notify_state()
                 self._maybe_auto_rerun()
 
-    def _run_loop(self) -> None:
-        first = True
+    def _run_loop(self, passing: str | None = None) -> None:
+        """Run toward the goal. The breakpoint before `passing` (where the run was paused when the
+        command came, or its first step) is passed once, as pressing continue at it means."""
+        with self._lock:
+            passing = passing or self.next_step_id()
         while True:
             with self._lock:
                 goal = self._goal
@@ -677,7 +681,7 @@ class DebugSession:
                 stop = not finish and ((goal[0] == "run_to" and goal[1] == next_id) or (
                     goal[0] == "rerun_stale" and next_id not in goal[1]))
                 pause = not finish and (stop or self._pause_requested)
-                check_before = (not finish and goal[0] == "continue" and not first
+                check_before = (not finish and goal[0] == "continue" and next_id != passing
                                 and (next_id, "before") in self._breakpoints)
             if finish or next_id is None:
                 self._finish_run()
@@ -686,7 +690,8 @@ class DebugSession:
             if pause or (check_before and self._breakpoint_stops(next_id, "before")):
                 self._pause_before(next_id)
                 return
-            first = False
+            if next_id == passing:
+                passing = None
             ok = self._run_one(self.pipeline.step(next_id))
             if not ok:
                 return

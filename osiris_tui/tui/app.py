@@ -234,7 +234,7 @@ class DebuggerApp(App[None]):
         self.title = self.session.pipeline.name
         self._unsubscribe = self.session.subscribe(self._on_record)
         self.session.start()
-        self.session.start_watching(**(self._watch_options or {}))
+        self.watcher = self.session.start_watching(**(self._watch_options or {}))
         self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
         self._sync_state(None)
         step_ids = self.session.pipeline.step_ids
@@ -514,7 +514,7 @@ class DebuggerApp(App[None]):
         self.session.step()
 
     def action_continue(self) -> None:
-        if self._at_end():
+        if not self.session.stale_steps() and self._at_end():  # (stale steps run again first)
             return
         self._follow = True
         self.session.continue_()

@@ -170,6 +170,16 @@ class StepList(ScrollView, can_focus=True):
     def step_ids(self) -> list[str]:
         return list(self._ids)
 
+    @property
+    def stale(self) -> dict[str, str]:
+        """The steps shown stale, with why."""
+        return dict(self._stale)
+
+    @property
+    def markers(self) -> dict[str, str]:
+        """The breakpoint marker shown by each step that has one."""
+        return dict(self._breakpoints)
+
     def update_steps(self, statuses: Iterable[StepStatus], breakpoints: Iterable[str] | Mapping[str, str],
                      stale: Mapping[str, str] | None = None) -> None:
         """Re-render the steps whose status, breakpoint or staleness changed (the line cache compares
