@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, RadioButton, Static
+from textual.widgets import Checkbox, Input, Static
 
 from osiris_tui.cli import main
 from osiris_tui.manifest import load_pipeline
