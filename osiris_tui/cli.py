@@ -20,8 +20,10 @@ commands:
   osiris-tui diff A B [--key COL]...   compare two saved outputs (see: osiris-tui diff --help)
 
 MANIFEST is a seed-style manifest, a compiled Osiris manifest.yaml (with cfg/*.json) or an OML pipeline.
-exit codes: 0 success, 1 a step failed, 2 bad input, 130 interrupted
+exit codes: 0 success, 1 a step failed, 2 bad input, 3 stopped at a --break breakpoint (run), 130 interrupted
 """
+BREAK_HELP = ("pause before STEP; 'after:STEP' pauses after it; add ' if CONDITION' (a DuckDB SQL boolean over "
+              "the step's output, or its first input before it: 'after:STEP if count(*) = 0') (repeatable)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -37,20 +39,25 @@ def app_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"osiris-tui {__version__}")
     _common(parser)
-    parser.add_argument("--break", dest="breaks", action="append", default=[], metavar="STEP",
-                        help="pause before STEP (repeatable)")
+    parser.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC", help=BREAK_HELP)
     parser.add_argument("--run", action="store_true", help="continue to the first breakpoint right away")
+    parser.add_argument("--watch", action="store_true",
+                        help="re-run stale steps (their files changed) whenever the run is paused")
     return parser
 
 
 def run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="osiris-tui run", description="Run a pipeline headless.",
-                                     epilog="exit codes: 0 success, 1 a step failed, 2 bad input, 130 interrupted")
+                                     epilog="exit codes: 0 success, 1 a step failed, 2 bad input (a --break condition "
+                                            "that cannot be evaluated too), 3 stopped at a --break breakpoint "
+                                            "(the run's outputs up to there are kept), 130 interrupted")
     _common(parser)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--until", metavar="STEP", help="run the steps up to and including STEP")
     group.add_argument("--only", metavar="STEP", help="run STEP and the steps it needs")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--break", dest="breaks", action="append", default=[], metavar="SPEC",
+                        help=BREAK_HELP.replace("pause before", "stop (exit 3) before"))
     parser.add_argument("--save-outputs", type=Path, metavar="DIR",
                         help="after the run, write each step's output frame to DIR/<step id>.parquet")
     return parser
@@ -95,7 +102,7 @@ def _selection(args: argparse.Namespace, pipeline) -> set[str] | None:
 def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False):
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
-    from osiris_tui.runtime.breakpoints import BreakpointStore
+    from osiris_tui.runtime.breakpoints import BreakpointStore, parse_spec
     from osiris_tui.runtime.connections import Connections
     from osiris_tui.runtime.session import DebugSession
 
@@ -110,10 +117,10 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     pipeline = reload()
     for warning in pipeline.warnings:
         _say(f"warning: {warning}")
-    _check_steps(pipeline, list(breakpoints), "--break")
+    specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
-                        breakpoints=breakpoints, reload=reload, only=_selection(args, pipeline),
+                        breakpoints=specs, reload=reload, only=_selection(args, pipeline),
                         breakpoint_store=BreakpointStore() if remember_breakpoints else None)
 
 
@@ -127,7 +134,7 @@ def _headless(argv: Sequence[str]) -> int:
         except OSError as exc:
             raise InputError(f"--save-outputs {args.save_outputs}: cannot create the directory: {exc.strerror}",
                              hint="give a directory you can write to") from None
-    return run_headless(_session(args), as_json=args.json, save_outputs=args.save_outputs)
+    return run_headless(_session(args, breakpoints=args.breaks), as_json=args.json, save_outputs=args.save_outputs)
 
 
 def _app(argv: Sequence[str]) -> int:
@@ -135,6 +142,7 @@ def _app(argv: Sequence[str]) -> int:
     session = _session(args, breakpoints=args.breaks, remember_breakpoints=True)
     from osiris_tui.tui.app import DebuggerApp
 
+    session.auto_rerun = args.watch
     DebuggerApp(session, run=args.run).run()
     return 0
 

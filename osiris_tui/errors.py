@@ -21,6 +21,7 @@ def one_line(text: str) -> str:
 
 # Exit codes of both commands.
 EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_BREAKPOINT = 3  # `osiris-tui run --break …`: the run stopped at a breakpoint
 
 
 class OsirisTuiError(Exception):

@@ -18,7 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from osiris_tui.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED, EXIT_TERMINATED
+from osiris_tui.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_BREAKPOINT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STEP_FAILED,
+    EXIT_TERMINATED,
+)
 from osiris_tui.runtime.records import EventRecord, MetricRecord, Record
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.secrets import mask_text
@@ -186,7 +193,8 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
         try:
             session.continue_()
             session.wait_until(lambda s: (s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
-                                          and s.idle) or not s.alive, timeout=float("inf"))
+                                          and s.idle) or (s.last_hit is not None and s.idle) or not s.alive,
+                               timeout=float("inf"))
             if save_outputs is not None:
                 saved = _save(session, save_outputs, printer, as_json, err)
         except KeyboardInterrupt as exc:
@@ -197,10 +205,15 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
             signals.holding = True
             session.close()
     failed = session.failed_step_id()
+    hit = session.last_hit if stopped_by is None and failed is None else None
     if as_json:
         record = summary_record(session)
         if save_outputs is not None:
             record["saved_outputs"] = saved
+        if hit is not None:
+            record["breakpoint_hit"] = {"step_id": hit.breakpoint.step_id, "when": hit.breakpoint.when,
+                                        "condition": hit.breakpoint.condition, "error": hit.error,
+                                        "message": hit.message}
         printer.write(mask_text(json.dumps(record, default=str, ensure_ascii=False)))
     else:
         printer.write("\n" + summary_table(session))
@@ -211,6 +224,12 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
     if failed is not None:
         _say(err, f"osiris-tui: step '{failed}' failed: {session.status(failed).error}")
         return EXIT_STEP_FAILED
+    if hit is not None:
+        if hit.error is not None:
+            _say(err, f"osiris-tui: --break {hit.breakpoint.spec()!r}: the condition failed: {hit.error}")
+            return EXIT_BAD_INPUT
+        _say(err, f"osiris-tui: stopped at breakpoint {hit.message}")
+        return EXIT_BREAKPOINT
     if session.summary is None or not session.summary.get("ok", False):
         _say(err, "osiris-tui: the run did not finish (its worker thread ended early); see the run directory")
         return EXIT_STEP_FAILED

@@ -26,7 +26,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,9 @@ import pyarrow as pa
 from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step
+from osiris_tui.runtime import staleness
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun
-from osiris_tui.runtime.breakpoints import BreakpointStore
+from osiris_tui.runtime.breakpoints import Breakpoint, BreakpointHit, BreakpointStore, ConditionError, When, evaluate
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, new_run_id, prepare_run_dir
 from osiris_tui.runtime.executor import ABANDON_AFTER
@@ -84,7 +85,7 @@ class DebugSession:
         connections: Connections | None = None,
         run_dir: Path | None = None,
         runs_root: Path | None = None,
-        breakpoints: Iterable[str] = (),
+        breakpoints: Iterable[str | Breakpoint] = (),
         reload: Reloader | None = None,
         only: Iterable[str] | None = None,
         breakpoint_store: BreakpointStore | None = None,
@@ -96,12 +97,23 @@ class DebugSession:
         self._runs_root = runs_root or DEFAULT_RUNS_DIR
         self._reload = reload
         self._only = set(only) if only is not None else None
-        for step_id in [*breakpoints, *(self._only or ())]:
+        given = [bp if isinstance(bp, Breakpoint) else Breakpoint(bp) for bp in breakpoints]
+        for step_id in [*(bp.step_id for bp in given), *(self._only or ())]:
             pipeline.step(step_id)  # KeyError for an unknown id
-        self._breakpoints: set[str] = set(breakpoints)
         self._breakpoint_store = breakpoint_store
+        self._breakpoints: dict[tuple[str, When], Breakpoint] = {}
         if breakpoint_store is not None:  # saved ones come back, unless their step is gone
-            self._breakpoints |= breakpoint_store.load(pipeline.path) & set(pipeline.step_ids)
+            for bp in breakpoint_store.load(pipeline.path):
+                if bp.step_id in pipeline.step_ids:
+                    self._breakpoints[bp.key] = bp
+        self._breakpoints.update((bp.key, bp) for bp in given)
+        self._hits: dict[tuple[str, When], int] = {}  # times each breakpoint's condition held, this run
+        self.last_hit: BreakpointHit | None = None  # why the run last stopped at a breakpoint
+        self._stale: dict[str, str] = {}  # step id → why its output is out of date
+        self._reload_before_run: set[str] = set()  # steps whose files changed before they ran
+        self._stale_map: staleness.StaleMap | None = None
+        self.watch_generation = 0  # changes when the files to watch may have changed (a new run)
+        self.auto_rerun = False  # re-run stale steps whenever the run is paused (`--watch`)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.stream = RecordStream()
@@ -118,6 +130,7 @@ class DebugSession:
         self.summary: dict[str, Any] | None = None
         self._prefetch_tables = False
         self.previous_outputs = PreviousOutputs()  # what a re-run replaced, for the diff view
+        self._watcher: staleness.PipelineWatcher | None = None
         self._new_run()
 
     @property
@@ -155,6 +168,13 @@ class DebugSession:
         self.summary = None
         self._finished = False
         self.previous_outputs.clear()
+        self._hits = {}
+        self.last_hit = None
+        self._stale = {}
+        self._reload_before_run = set()
+        self._definitions = staleness.definitions(self.pipeline)  # what was prepared, to compare edits with
+        self._stale_map = None
+        self.watch_generation += 1
         self.adapter.warm_up(self.prepared)
 
     def _closure(self, targets: set[str]) -> set[str]:
@@ -179,6 +199,7 @@ class DebugSession:
             if self.run_state is RunState.CLOSED:
                 return
             running = self._busy
+        self.stop_watching()
         if running:
             self.interrupt(timeout=timeout)
         self._stop_worker(timeout)
@@ -251,8 +272,60 @@ class DebugSession:
     # -- breakpoints ---------------------------------------------------------------------------------
     @property
     def breakpoints(self) -> set[str]:
+        """The steps that have a breakpoint (before or after, enabled or not)."""
         with self._lock:
-            return set(self._breakpoints)
+            return {step_id for step_id, _ in self._breakpoints}
+
+    def breakpoint_list(self) -> list[Breakpoint]:
+        """Every breakpoint, in run order (before ahead of after)."""
+        order = {sid: i for i, sid in enumerate(self.pipeline.step_ids)}
+        with self._lock:
+            items = list(self._breakpoints.values())
+        return sorted(items, key=lambda bp: (order.get(bp.step_id, len(order)), bp.when != "before"))
+
+    def breakpoints_of(self, step_id: str) -> list[Breakpoint]:
+        return [bp for bp in self.breakpoint_list() if bp.step_id == step_id]
+
+    def put_breakpoint(self, bp: Breakpoint, replacing: tuple[str, When] | None = None) -> None:
+        """Add or change a breakpoint (`replacing`: the key it had, when its `when` changed)."""
+        self.pipeline.step(bp.step_id)
+        with self._lock:
+            if replacing is not None:
+                self._breakpoints.pop(replacing, None)
+                self._hits.pop(replacing, None)
+            if self._breakpoints.get(bp.key) != bp:
+                self._hits.pop(bp.key, None)  # a changed condition or ignore count counts afresh
+            self._breakpoints[bp.key] = bp
+        self._save_breakpoints()
+        self._notify_state(bp.step_id)
+
+    def remove_breakpoint(self, step_id: str, when: When) -> None:
+        with self._lock:
+            self._breakpoints.pop((step_id, when), None)
+            self._hits.pop((step_id, when), None)
+        self._save_breakpoints()
+        self._notify_state(step_id)
+
+    def clear_breakpoints(self) -> None:
+        with self._lock:
+            self._breakpoints.clear()
+            self._hits.clear()
+        self._save_breakpoints()
+        self._notify_state()
+
+    def breakpoint_hits(self, step_id: str, when: When) -> int:
+        with self._lock:
+            return self._hits.get((step_id, when), 0)
+
+    def _save_breakpoints(self) -> None:
+        if self._breakpoint_store is None:
+            return
+        with self._lock:
+            current = list(self._breakpoints.values())
+        try:
+            self._breakpoint_store.save(self.pipeline.path, current)
+        except OSError as exc:  # not being able to remember them must not stop debugging
+            self.context.log_event("breakpoints_not_saved", error=mask_exception(exc))
 
     def set_breakpoint(self, step_id: str) -> None:
         self._set_breakpoint(step_id, True)
@@ -265,19 +338,127 @@ class DebugSession:
         return self._set_breakpoint(step_id, None)
 
     def _set_breakpoint(self, step_id: str, on: bool | None) -> bool:
+        """The plain before-breakpoint of `step_id` (on, off, or toggled when `on` is None)."""
         self.pipeline.step(step_id)
+        key: tuple[str, When] = (step_id, "before")
         with self._lock:
             if on is None:
-                on = step_id not in self._breakpoints
-            (self._breakpoints.add if on else self._breakpoints.discard)(step_id)
-            current = set(self._breakpoints)
-        if self._breakpoint_store is not None:
-            try:
-                self._breakpoint_store.save(self.pipeline.path, current)
-            except OSError as exc:  # not being able to remember them must not stop debugging
-                self.context.log_event("breakpoints_not_saved", error=mask_exception(exc))
+                on = key not in self._breakpoints
+            if on:
+                self._breakpoints.setdefault(key, Breakpoint(step_id))
+            else:
+                self._breakpoints.pop(key, None)
+            self._hits.pop(key, None)
+        self._save_breakpoints()
         self._notify_state(step_id)
         return on
+
+    # -- stale steps ---------------------------------------------------------------------------------
+    def stale_steps(self) -> dict[str, str]:
+        """Steps whose output is out of date, in run order, each with why ("cfg/revenue.json changed")."""
+        with self._lock:
+            return {sid: self._stale[sid] for sid in self.pipeline.step_ids if sid in self._stale}
+
+    def stale_map(self) -> staleness.StaleMap:
+        """The files this run depends on (rebuilt after a restart re-prepares the pipeline)."""
+        with self._lock:
+            if self._stale_map is None:
+                self._stale_map = staleness.StaleMap(self.pipeline, self.connections, dict(self.prepared.connections))
+            return self._stale_map
+
+    def mark_stale(self, reasons: Mapping[str, str]) -> list[str]:
+        """Mark the given steps, and every step downstream of them, stale. Only steps that have run (or
+        are running) are marked: one that has not will read the changed files anyway (its config is
+        read again before it runs). Returns the steps newly marked, in run order."""
+        marked: list[str] = []
+        with self._lock:
+            ran = {sid for sid, st in self._status.items()
+                   if st.state in (StepState.DONE, StepState.FAILED, StepState.RUNNING)}
+            direct = [sid for sid in self.pipeline.step_ids if sid in reasons]
+            self._reload_before_run.update(sid for sid in direct if sid not in ran)
+            origin: dict[str, str] = {}
+            for sid in staleness.downstream(self.pipeline, direct):
+                step = self.pipeline.step(sid)
+                origin[sid] = sid if sid in reasons else next(origin[u] for u in step.upstream if u in origin)
+                if sid not in ran or sid in self._stale:
+                    continue
+                source = origin[sid]
+                self._stale[sid] = reasons[sid] if sid == source else f"{reasons[source]} (upstream {source})"
+                marked.append(sid)
+            reason_of = {sid: self._stale[sid] for sid in marked}
+        if marked:
+            self.context.log_event("steps_stale", step_ids=marked, reasons=reason_of)
+            for sid in marked:
+                self._notify_state(sid)
+            self._maybe_auto_rerun()
+        return marked
+
+    def files_changed(self, paths: Iterable[Path | str]) -> list[str]:
+        """The watched files among `paths` changed: mark the steps they affect stale (see staleness.py)."""
+        with self._lock:
+            stale_map = self.stale_map()
+            baseline = dict(self._definitions)
+            connections = self.connections
+            resolved = dict(self.prepared.connections)
+        changes = staleness.affected(stale_map, paths, baseline=baseline, connections=connections,
+                                     resolved=resolved, load_pipeline=self._reload,
+                                     load_connections=self._load_connections)
+        if changes.connections is not None:
+            with self._lock:
+                self.connections = changes.connections
+                if isinstance(self.adapter, LocalAdapter):
+                    self.adapter.connections = changes.connections
+        for note in changes.notes:
+            self.context.log_event("watch_note", message=note)
+        return self.mark_stale(changes.reasons)
+
+    def _load_connections(self) -> Connections:
+        return Connections.discover(self.pipeline.base_dir, explicit=self.connections.path)
+
+    def rerun_stale(self) -> None:
+        """Re-run the stale steps that have run (from the first, on the cached outputs of the others),
+        then pause where the run was."""
+        self._command("rerun_stale")
+
+    def start_watching(self, **options: Any) -> staleness.PipelineWatcher:
+        """Watch the pipeline's files in a thread; a change marks steps stale (`files_changed`).
+        `options` go to `PipelineWatcher` (quiet_ms, force_polling, ...). Stopped by `close()`."""
+        with self._lock:
+            if self._watcher is None:
+                self._watcher = staleness.PipelineWatcher(
+                    lambda: list(self.stale_map().files), self.files_changed,
+                    generation=lambda: self.watch_generation, **options)
+            watcher = self._watcher
+        return watcher.start()
+
+    def stop_watching(self) -> None:
+        with self._lock:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _reset_stale(self) -> set[str]:
+        """Stale steps that have run go back to pending (outputs dropped), to run again. Returns them."""
+        with self._lock:
+            todo = {sid for sid in self._stale
+                    if self._status[sid].state in (StepState.DONE, StepState.FAILED)}
+            for sid in todo:
+                self._status[sid] = StepStatus(sid, StepState.PENDING, runs=self._status[sid].runs)
+                self.prepared.cache.evict(sid)
+                self.prepared.results.pop(sid, None)
+                self._reload_before_run.add(sid)
+        for sid in todo:
+            self._notify_state(sid)
+        return todo
+
+    def _maybe_auto_rerun(self) -> None:
+        """With `auto_rerun`, re-run stale steps once nothing runs or waits."""
+        with self._lock:
+            ready = (self.auto_rerun and self._pending == 0 and not self._stopping
+                     and self.run_state not in (RunState.CLOSED, RunState.INTERRUPTED, RunState.RUNNING)
+                     and any(self._status[sid].state in (StepState.DONE, StepState.FAILED) for sid in self._stale))
+        if ready:
+            self._command("rerun_stale")
 
     # -- commands (non-blocking) ---------------------------------------------------------------------
     def step(self) -> None:
@@ -474,10 +655,18 @@ class DebugSession:
                     self._do_restart()
                 elif name == "rerun":
                     self._do_rerun(arg)
+                elif name == "rerun_stale":
+                    todo = self._reset_stale()
+                    with self._lock:
+                        self._goal = ("rerun_stale", todo)
+                    self._run_loop()
                 else:
+                    passing = self.next_step_id()
+                    if name == "continue":
+                        self._reset_stale()  # stale steps run again first
                     with self._lock:
                         self._goal = (name, arg)
-                    self._run_loop()
+                    self._run_loop(passing)
             except BaseException as exc:  # keep the worker alive whatever happens; the app must not hang
                 logger.exception("session command %s failed", name)
                 self.context.log_event("session_error", command=name, error=mask_exception(exc))
@@ -492,9 +681,13 @@ class DebugSession:
                     self._goal = None
                     self._pending -= 1
                 self._notify_state()
+                self._maybe_auto_rerun()
 
-    def _run_loop(self) -> None:
-        first = True
+    def _run_loop(self, passing: str | None = None) -> None:
+        """Run toward the goal. The breakpoint before `passing` (where the run was paused when the
+        command came, or its first step) is passed once, as pressing continue at it means."""
+        with self._lock:
+            passing = passing or self.next_step_id()
         while True:
             with self._lock:
                 goal = self._goal
@@ -503,22 +696,33 @@ class DebugSession:
                     return
                 finish = next_id is None
                 stop = not finish and ((goal[0] == "run_to" and goal[1] == next_id) or (
-                    goal[0] == "continue" and not first and next_id in self._breakpoints))
+                    goal[0] == "rerun_stale" and next_id not in goal[1]))
                 pause = not finish and (stop or self._pause_requested)
+                check_before = (not finish and goal[0] == "continue" and next_id != passing
+                                and (next_id, "before") in self._breakpoints)
             if finish or next_id is None:
                 self._finish_run()
                 return
             assert next_id is not None
-            if pause:
+            if pause or (check_before and self._breakpoint_stops(next_id, "before")):
                 self._pause_before(next_id)
                 return
-            first = False
+            if next_id == passing:
+                passing = None
             ok = self._run_one(self.pipeline.step(next_id))
             if not ok:
                 return
             with self._lock:
                 stepping = self._goal is not None and self._goal[0] == "step"
+                continuing = self._goal is not None and self._goal[0] == "continue"
+                check_after = continuing and (next_id, "after") in self._breakpoints
                 after = self.next_step_id()
+            if check_after and self._breakpoint_stops(next_id, "after"):
+                if after is None:
+                    self._set_run_state(RunState.PAUSED)  # after the last step: continuing ends the run
+                else:
+                    self._pause_before(after)
+                return
             if stepping:
                 if after is None:
                     self._finish_run()
@@ -537,6 +741,10 @@ class DebugSession:
                                             started_at=time.monotonic(), cancelled=False)
             self.run_state = RunState.RUNNING
             self._finished = False  # a step that runs after the end (a re-run) ends the run again
+            self.last_hit = None
+            self._stale.pop(step.id, None)  # (a change from now on marks it again)
+            reload = reload or step.id in self._reload_before_run
+            self._reload_before_run.discard(step.id)
         self._notify_state(step.id)
         if reload or previous.state is StepState.FAILED:
             try:
@@ -584,8 +792,56 @@ class DebugSession:
             for i, s in enumerate(self.pipeline.steps):
                 if s.id == step.id:
                     self.pipeline.steps[i] = replace(s, config=fresh.config, source=fresh.source)
+                    self._definitions[step.id] = staleness.definition(self.pipeline.steps[i])
                     return self.pipeline.steps[i]
         return step
+
+    def _breakpoint_stops(self, step_id: str, when: When) -> bool:
+        """Whether the run stops at `step_id`'s `when` breakpoint: it is enabled, its condition holds (or
+        cannot be evaluated: then the run stops with the error) and its ignore count is used up."""
+        key: tuple[str, When] = (step_id, when)
+        with self._lock:
+            bp = self._breakpoints.get(key)
+        if bp is None or not bp.enabled:
+            return False
+        error: str | None = None
+        if bp.condition:
+            table = self._condition_frame(step_id, when)
+            if table is None:
+                error = f"{step_id} has no {'output' if when == 'after' else 'input'} frame to test"
+            else:
+                try:
+                    if not evaluate(bp.condition, table):
+                        return False
+                except ConditionError as exc:
+                    error = exc.located(bp.condition)
+                except Exception as exc:  # DuckDB failing in any other way stops the run, never the app
+                    error = mask_exception(exc)
+        hits = 0
+        if error is None:
+            with self._lock:
+                hits = self._hits[key] = self._hits.get(key, 0) + 1
+            if hits <= bp.ignore_count:
+                self.context.log_event("breakpoint_ignored", step_id=step_id, when=when, condition=bp.condition,
+                                       hits=hits, ignore_count=bp.ignore_count)
+                return False
+        hit = BreakpointHit(bp, error)
+        with self._lock:
+            self.last_hit = hit
+        if error is None:
+            self.context.log_event("breakpoint_hit", step_id=step_id, when=when, condition=bp.condition,
+                                   hits=hits, message=hit.message)
+        else:
+            self.context.log_event("breakpoint_error", step_id=step_id, when=when, condition=bp.condition,
+                                   error=error, message=hit.message)
+        return True
+
+    def _condition_frame(self, step_id: str, when: When) -> pa.Table | None:
+        """What a condition is tested on: the step's output (after) or its first input (before)."""
+        if when == "after":
+            return self.output_table(step_id)
+        inputs = self.input_tables(step_id)
+        return inputs[0][2] if inputs else None
 
     def _pause_before(self, step_id: str) -> None:
         with self._lock:

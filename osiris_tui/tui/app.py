@@ -29,7 +29,9 @@ from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepSt
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.commands import KEYS, DebuggerCommands, bindings
 from osiris_tui.tui.messages import SessionUpdated, StepHighlighted
-from osiris_tui.tui.screen_guard import screen_session
+from osiris_tui.tui.screen_guard import screen_session, screen_text
+from osiris_tui.tui.screens.breakpoint_dialog import REMOVE, BreakpointDialog
+from osiris_tui.tui.screens.breakpoint_list import BreakpointList
 from osiris_tui.tui.screens.confirm_stop import ConfirmQuit, ConfirmRestart
 from osiris_tui.tui.screens.help import HelpScreen
 from osiris_tui.tui.widgets.config_view import ConfigView
@@ -138,8 +140,10 @@ class DebuggerApp(App[None]):
     LOG_CHUNK = 500  # records handed to the event log at a time
     LOG_BUDGET_SECONDS = 0.03  # per tick, so a flood never holds the UI thread for long
 
-    def __init__(self, session: DebugSession, *, run: bool = False) -> None:
+    def __init__(self, session: DebugSession, *, run: bool = False, watch: dict[str, Any] | None = None) -> None:
+        """`watch`: options for watching the pipeline's files (`DebugSession.start_watching`); None: defaults."""
         super().__init__()
+        self._watch_options = watch
         session.prefetch_tables = True  # frames the user opens are ready as Arrow by then
         self.session = screen_session(session)  # widgets see the session through the screen's masking
         self._run_on_mount = run
@@ -155,6 +159,7 @@ class DebuggerApp(App[None]):
         self._follow = True  # the selection follows the running step until the user moves it
         self._last_status: dict[str, StepStatus] = {}
         self._last_breakpoints: set[str] = set()
+        self._last_stale: dict[str, str] = {}
         self.selected_step_id: str | None = None
         self._session_closed = False
         self._ticker: Any = None
@@ -229,6 +234,7 @@ class DebuggerApp(App[None]):
         self.title = self.session.pipeline.name
         self._unsubscribe = self.session.subscribe(self._on_record)
         self.session.start()
+        self.watcher = self.session.start_watching(**(self._watch_options or {}))
         self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
         self._sync_state(None)
         step_ids = self.session.pipeline.step_ids
@@ -368,6 +374,13 @@ class DebuggerApp(App[None]):
                 self.notify(f"Restart failed: {data.get('error')}", severity="error", timeout=10)
             elif record.name == "step_error" and data.get("cancelled"):
                 self.notify(f"Cancelled {data.get('step_id')}", timeout=3)
+            elif record.name == "breakpoint_hit" and data.get("condition"):
+                self.notify(f"Breakpoint: {data.get('message')}", timeout=5)
+            elif record.name == "breakpoint_error":
+                self.notify(f"Breakpoint condition failed: {data.get('message')}", severity="error", timeout=10)
+            elif record.name == "steps_stale":
+                ids = data.get("step_ids") or []
+                self.notify(f"Stale: {', '.join(map(str, ids))} — c re-runs them", timeout=4)
 
     def _sync_state(self, running_target: str | None) -> None:
         session = self.session
@@ -377,7 +390,10 @@ class DebuggerApp(App[None]):
             self._last_status = {}
         statuses = session.statuses()
         breakpoints = session.breakpoints
-        self.step_list.update_steps(statuses, breakpoints)
+        markers = {bp.step_id: "●" for bp in session.breakpoint_list() if bp.enabled}
+        markers.update({sid: "○" for sid in breakpoints if sid not in markers})
+        self._last_stale = session.stale_steps()
+        self.step_list.update_steps(statuses, markers, self._last_stale)
         changed = {s.step_id for s in statuses if self._last_status.get(s.step_id) != s}
         self._last_status = {s.step_id: s for s in statuses}
         self._last_breakpoints = breakpoints
@@ -389,6 +405,8 @@ class DebuggerApp(App[None]):
             target = next_id
         elif target is None and session.run_state is RunState.FAILED:
             target = session.failed_step_id()
+        elif target is None and session.run_state is RunState.PAUSED and session.last_hit is not None:
+            target = session.last_hit.breakpoint.step_id
         elif target is None and session.run_state is RunState.PAUSED and next_id in breakpoints:
             target = next_id
         if target is None:
@@ -414,6 +432,8 @@ class DebuggerApp(App[None]):
             return
         self.selected_step_id = step_id
         self._show_step(step_id)
+        if self._last_stale:  # the header tells why the selected step is stale
+            self._update_header()
 
     def _show_step(self, step_id: str | None) -> None:
         for view in self._views():
@@ -441,6 +461,8 @@ class DebuggerApp(App[None]):
         if state is RunState.RUNNING:
             where = session.running_step_id() or ""
             text = f"running {where}".strip()
+        elif state is RunState.PAUSED and session.last_hit is not None:
+            text = f"paused {screen_text(session.last_hit.message)}"
         elif state in (RunState.PAUSED, RunState.READY):
             nxt = session.next_step_id()
             text = f"{RUN_STATE_STYLE[state]} before {nxt}" if nxt else RUN_STATE_STYLE[state]
@@ -452,6 +474,12 @@ class DebuggerApp(App[None]):
         count = len(self._last_breakpoints)
         if count:
             parts.append(f"● {count} breakpoint" + ("" if count == 1 else "s"))
+        stale = self._last_stale
+        if stale:
+            selected = stale.get(self.selected_step_id or "")
+            parts.append(f"↻ stale: {selected}" if selected else f"↻ {len(stale)} stale")
+        if session.auto_rerun:
+            parts.append("watching")
         self.sub_title = " · ".join(parts)
 
     # -- actions -------------------------------------------------------------------------------------
@@ -486,7 +514,7 @@ class DebuggerApp(App[None]):
         self.session.step()
 
     def action_continue(self) -> None:
-        if self._at_end():
+        if not self.session.stale_steps() and self._at_end():  # (stale steps run again first)
             return
         self._follow = True
         self.session.continue_()
@@ -515,6 +543,42 @@ class DebuggerApp(App[None]):
         on = self.session.toggle_breakpoint(step_id)
         self.drain_session_updates()
         self.notify(f"Breakpoint {'set on' if on else 'removed from'} {step_id}", timeout=2)
+
+    def action_edit_breakpoint(self, step_id: str | None = None, when: str | None = None) -> None:
+        """B: the selected step's breakpoint in a dialog (its before one first, else its after one)."""
+        step_id = step_id or self._require_selection()
+        if step_id is None:
+            return
+        session = self.session
+        existing = session.breakpoints_of(step_id)
+        current = next((bp for bp in existing if bp.when == when), existing[0] if existing else None)
+        inputs = session.input_tables(step_id)
+        frames = {"after": session.output_table(step_id), "before": inputs[0][2] if inputs else None}
+        hits = session.breakpoint_hits(step_id, current.when) if current is not None else 0
+
+        def done(result: Any) -> None:
+            if result == REMOVE and current is not None:
+                session.remove_breakpoint(current.step_id, current.when)
+                self.notify(f"Breakpoint removed from {step_id}", timeout=2)
+            elif result is not None and result != REMOVE:
+                session.put_breakpoint(result, replacing=current.key if current is not None else None)
+                self.notify(f"Breakpoint: {screen_text(result.describe())}", timeout=3)
+            self.drain_session_updates()
+
+        self.push_screen(BreakpointDialog(step_id, current, frames, hits), done)
+
+    def action_list_breakpoints(self) -> None:
+        session = self.session
+
+        def edit(bp: Any) -> None:
+            self.drain_session_updates()
+            if bp is not None:
+                self.action_edit_breakpoint(bp.step_id, bp.when)
+
+        self.push_screen(BreakpointList(session.breakpoint_list, lambda bp: session.breakpoint_hits(*bp.key),
+                                        session.put_breakpoint,
+                                        lambda bp: session.remove_breakpoint(bp.step_id, bp.when),
+                                        session.clear_breakpoints), edit)
 
     def action_rerun(self) -> None:
         step_id = self._require_selection()

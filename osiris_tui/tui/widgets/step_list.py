@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -47,6 +47,7 @@ ID_STYLES: dict[StepState, str] = {
 }
 
 BREAKPOINT = "●"
+STALE = ("↻", "bold magenta")  # the icon of a step whose files changed since it ran
 INDENT = 4  # the driver and needs lines start under the step id
 PAD = 1  # left and right of every line
 
@@ -144,7 +145,8 @@ class StepList(ScrollView, can_focus=True):
         self._pipeline = pipeline
         self._ids: list[str] = [s.id for s in pipeline.steps]
         self._statuses: dict[str, StepStatus] = {}
-        self._breakpoints: set[str] = set()
+        self._breakpoints: Mapping[str, str] = {}  # step id → its marker (● enabled, ○ disabled)
+        self._stale: Mapping[str, str] = {}  # step id → why it is stale
         self.highlighted: int | None = 0 if self._ids else None
         self._hover: int | None = None
         self._width = -1  # the width the layout below was made for
@@ -168,10 +170,24 @@ class StepList(ScrollView, can_focus=True):
     def step_ids(self) -> list[str]:
         return list(self._ids)
 
-    def update_steps(self, statuses: Iterable[StepStatus], breakpoints: set[str]) -> None:
-        """Re-render the steps whose status or breakpoint changed (the line cache compares signatures)."""
+    @property
+    def stale(self) -> dict[str, str]:
+        """The steps shown stale, with why."""
+        return dict(self._stale)
+
+    @property
+    def markers(self) -> dict[str, str]:
+        """The breakpoint marker shown by each step that has one."""
+        return dict(self._breakpoints)
+
+    def update_steps(self, statuses: Iterable[StepStatus], breakpoints: Iterable[str] | Mapping[str, str],
+                     stale: Mapping[str, str] | None = None) -> None:
+        """Re-render the steps whose status, breakpoint or staleness changed (the line cache compares
+        signatures). `breakpoints`: step ids, or step id → marker; `stale`: step id → reason."""
         self._statuses = {s.step_id: s for s in statuses}
-        self._breakpoints = set(breakpoints)
+        self._breakpoints = dict(breakpoints) if isinstance(breakpoints, Mapping) else dict.fromkeys(
+            breakpoints, BREAKPOINT)
+        self._stale = dict(stale or {})
         if [s.id for s in self._pipeline.steps] != self._ids:
             self.set_pipeline(self._pipeline)
             return
@@ -248,7 +264,8 @@ class StepList(ScrollView, can_focus=True):
             component = "step-list--hover"
         else:
             component = ""
-        signature = (status, step_id in self._breakpoints, live, component, self.has_focus, width)
+        signature = (status, self._breakpoints.get(step_id), self._stale.get(step_id), live, component,
+                     self.has_focus, width)
         cached = self._cache.get((step_index, line))
         if cached is not None and cached[0] == signature:
             return cached[1]
@@ -264,7 +281,10 @@ class StepList(ScrollView, can_focus=True):
             icon, icon_style = ICONS[status.state]
             if status.state is StepState.RUNNING:
                 icon = spinner_frame()
-            bp = (BREAKPOINT, "bold red") if step.id in self._breakpoints else (" ", "")
+            elif step.id in self._stale:
+                icon, icon_style = STALE
+            marker = self._breakpoints.get(step.id)
+            bp = (marker, "bold red" if marker == BREAKPOINT else "dim red") if marker else (" ", "")
             if status.state is StepState.FAILED:
                 right = ("failed", "red")
             else:
@@ -277,11 +297,13 @@ class StepList(ScrollView, can_focus=True):
                 parts += [(" ", ""), right]
         elif line == 1:
             rows = fmt.rows(status.rows) if status.rows is not None else ""
+            if step.id in self._stale:
+                rows = "stale"
             room = inner - INDENT - (len(rows) + 1 if rows else 0)
             driver = _fit(step.driver, room)
             parts = [(" " * INDENT, ""), (driver, "dim"), (" " * max(0, room - len(driver)), "")]
             if rows:
-                parts += [(" ", ""), (rows, "cyan")]
+                parts += [(" ", ""), (rows, "magenta" if step.id in self._stale else "cyan")]
         else:
             parts = [(" " * INDENT, ""), (self._needs[step_index][line - 2], "dim italic")]
         segments = [Segment(" " * PAD, row)]
