@@ -148,7 +148,9 @@ class DagCanvas(ScrollView, can_focus=True):
     def scroll_to_step(self, step_id: str) -> None:
         node = self.graph.nodes.get(step_id)
         if node is not None:
-            self.scroll_to_region(Region(node.x, node.y, node.width, 1), animate=False, force=True, immediate=True)
+            # with a margin, so the edges into and out of the step show too
+            region = Region(max(0, node.x - 6), max(0, node.y - 2), node.width + 12, 5)
+            self.scroll_to_region(region, animate=False, force=True, immediate=True)
 
     def edge_role(self, index: int) -> str | None:
         """"ancestor" or "descendant" when edge `index` is part of the selected step's lineage."""

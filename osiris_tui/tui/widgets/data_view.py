@@ -71,6 +71,7 @@ from osiris_tui.tui.widgets.data.table import (
     measure_widths,
 )
 from osiris_tui.tui.widgets.describe import COUNT_COLUMNS, RIGHT_COLUMNS, stats_table
+from osiris_tui.tui.widgets.histogram import ColumnHistogram
 
 __all__ = ["CELL_LIMIT", "MAX_COLUMN_WIDTH", "ColumnInfo", "DataView", "ExactDataTable", "FrameRef",
            "FrameSummary"]
@@ -510,6 +511,7 @@ class DataView(Vertical):
             self._message.display = False
 
     def _remove_table(self) -> None:
+        self.query(ColumnHistogram).remove()
         if self._table is not None:
             self._table.remove()
             self._table = None
@@ -759,6 +761,8 @@ class DataView(Vertical):
                 table.widen(display, width)
         self._table = table
         holder.mount(table)
+        if self.mode == "frequency" and self.view is not None and self.frequency_column is not None:
+            holder.mount(ColumnHistogram(self.view, self.frequency_column, id="data-histogram"))
         row, column = cursor
         if self.mode == "rows" and (row or column):
             table.call_after_refresh(self._restore_cursor, table, row, column)
