@@ -290,6 +290,8 @@ class DagView(Vertical):
         height: 2;
         padding: 0 1;
         color: $text-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -341,5 +343,4 @@ class DagView(Vertical):
         text.append(f"→ {_names(feeds)} ({down} downstream in all)" if feeds else "→ no downstream",
                     style=DESCENDANT)
         text.append(" · ← → ↑ ↓ move", style="dim")
-        text.no_wrap, text.overflow = True, "ellipsis"
         self.info.update(text)
