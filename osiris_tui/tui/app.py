@@ -36,6 +36,7 @@ from osiris_tui.tui.screens.confirm_stop import ConfirmQuit, ConfirmRestart
 from osiris_tui.tui.screens.help import HelpScreen
 from osiris_tui.tui.widgets.config_view import ConfigView
 from osiris_tui.tui.widgets.connection_view import ConnectionView
+from osiris_tui.tui.widgets.dag_view import DagView
 from osiris_tui.tui.widgets.data_view import DataView
 from osiris_tui.tui.widgets.error_panel import ErrorPanel
 from osiris_tui.tui.widgets.event_log import EventLog
@@ -44,7 +45,7 @@ from osiris_tui.tui.widgets.step_list import StepList
 from osiris_tui.tui.widgets.tabs import TabView
 
 TAB_LABELS = (("data", "1 Data"), ("config", "2 Config"), ("connection", "3 Connection"),
-              ("events", "4 Events"), ("metrics", "5 Metrics"))
+              ("events", "4 Events"), ("metrics", "5 Metrics"), ("graph", "6 Graph"))
 TABS = tuple(tab for tab, _ in TAB_LABELS)
 
 RUN_STATE_STYLE = {
@@ -200,9 +201,13 @@ class DebuggerApp(App[None]):
     def metrics_view(self) -> MetricsView:
         return MetricsView(self.session, id="metrics-view")
 
+    @cached_property
+    def dag_view(self) -> DagView:
+        return DagView(self.session, id="dag-view")
+
     def _tab_view(self, tab: str) -> Any:
         name = {"data": "data_view", "config": "config_view", "connection": "connection_view",
-                "events": "event_log", "metrics": "metrics_view"}.get(tab)
+                "events": "event_log", "metrics": "metrics_view", "graph": "dag_view"}.get(tab)
         return None if name is None else getattr(self, name)
 
     def _views(self) -> list[Any]:
@@ -291,6 +296,8 @@ class DebuggerApp(App[None]):
             self.drain_session_updates()
         if self.session.running_step_id() is not None:
             self.step_list.tick()
+            if (dag := self._mounted("dag_view")) is not None:
+                dag.tick()
             self._update_header()
 
     def drain_session_updates(self, *, budget: float | None = None) -> None:
@@ -394,6 +401,8 @@ class DebuggerApp(App[None]):
         markers.update({sid: "○" for sid in breakpoints if sid not in markers})
         self._last_stale = session.stale_steps()
         self.step_list.update_steps(statuses, markers, self._last_stale)
+        if (dag := self._mounted("dag_view")) is not None:
+            dag.update_steps(statuses)
         changed = {s.step_id for s in statuses if self._last_status.get(s.step_id) != s}
         self._last_status = {s.step_id: s for s in statuses}
         self._last_breakpoints = breakpoints
@@ -425,6 +434,7 @@ class DebuggerApp(App[None]):
     def on_step_highlighted(self, message: StepHighlighted) -> None:
         """The user moved the selection: stop following the run until the next run command."""
         self._follow = False
+        self.step_list.select_step(message.step_id)  # (when the Graph tab moved the selection)
         self._select(message.step_id)
 
     def _select(self, step_id: str) -> None:

@@ -73,6 +73,7 @@ from osiris_tui.tui.widgets.data.search_bar import SearchBar, SearchQuery, parse
 from osiris_tui.tui.widgets.data.search_state import SearchState
 from osiris_tui.tui.widgets.data.status import StatusLine, status_text
 from osiris_tui.tui.widgets.data.table import CELL_LIMIT, MAX_COLUMN_WIDTH, ExactDataTable, ViewBackend
+from osiris_tui.tui.widgets.histogram import ColumnHistogram
 
 __all__ = ["CELL_LIMIT", "MAX_COLUMN_WIDTH", "ColumnInfo", "DataView", "ExactDataTable", "FrameRef",
            "FrameSummary"]
@@ -737,6 +738,8 @@ class DataView(Vertical):
         table = build_table(spec)
         self._table = table
         holder.mount(table)
+        if self.mode == "frequency" and self.view is not None and self.frequency_column is not None:
+            holder.mount(ColumnHistogram(self.view, self.frequency_column, id="data-histogram"))
         row, column = cursor
         if spec.keeps_cursor and (row or column):
             table.call_after_refresh(self._restore_cursor, table, row, column)
@@ -749,6 +752,7 @@ class DataView(Vertical):
             table.move_cursor(row=min(row, table.row_count - 1), column=min(column, table.column_count - 1))
 
     def _remove_table(self) -> None:
+        self.query(ColumnHistogram).remove()
         if self._table is not None:
             self._table.remove()
             self._table = None

@@ -1,4 +1,6 @@
-"""MetricsView: per step rows read / written, duration, cached frame memory and state, plus totals.
+"""The Metrics tab: a table of per step rows read / written, duration, cached frame memory and state,
+plus totals; sparklines of the rows each step returned and of its memory; and the run's timeline
+(a Gantt chart of the steps).
 
 Each step's rows are those of its latest execution (a re-run replaces them). The totals row counts
 the rows read into the pipeline and written out of it, not the sum of every step's counts.
@@ -10,9 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Sparkline, Static
 
+from osiris_tui.runtime import timeline
+from osiris_tui.runtime.records import StepState
 from osiris_tui.tui import format as fmt
+from osiris_tui.tui.widgets.timeline import Timeline, TimelineRow
 
 COLUMNS = [("step", "Step"), ("state", "State"), ("read", "Rows read"), ("written", "Rows written"),
            ("duration", "Duration"), ("memory", "Memory")]
@@ -101,12 +108,13 @@ class RowCounts:
         return (self.read.get(step), self.written.get(step)) if fresh else (None, None)
 
 
-class MetricsView(DataTable):
+class MetricsTable(DataTable):
     """A table of per-step metrics; `refresh_metrics()` re-reads the session, `show_step` highlights."""
 
     DEFAULT_CSS = """
-    MetricsView {
-        height: 1fr;
+    MetricsTable {
+        height: auto;
+        max-height: 45%;
     }
     """
 
@@ -219,3 +227,131 @@ class MetricsView(DataTable):
                 for (col, _), cell in zip(COLUMNS, cells, strict=True):
                     self.update_cell(key, col, cell)
         self._highlight()
+
+
+class MetricsView(Vertical):
+    """The Metrics tab: the table, the sparklines and the timeline, read from the session.
+
+    `refresh_metrics()` re-reads it (the app calls it when metrics arrive); while a step runs, a timer
+    redraws the timeline so that its bar grows.
+    """
+
+    DEFAULT_CSS = """
+    MetricsView {
+        height: 1fr;
+    }
+    MetricsView > #metrics-sparklines {
+        height: 1;
+        margin: 1 1 0 1;
+    }
+    MetricsView .sparkline-label {
+        width: auto;
+        color: $text-muted;
+        padding-right: 1;
+    }
+    MetricsView Sparkline {
+        width: 1fr;
+        height: 1;
+        margin-right: 2;
+    }
+    MetricsView > #metrics-timeline-title {
+        height: 1;
+        margin: 1 1 0 1;
+        text-style: bold;
+    }
+    MetricsView > #metrics-timeline-scroll {
+        height: 1fr;
+    }
+    """
+
+    TICK_SECONDS = 0.25
+
+    def __init__(self, session: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.table = MetricsTable(session, id="metrics-table")
+        self.timeline = Timeline(id="metrics-timeline")
+        self.starts = timeline.StepStarts()
+        self.rows_sparkline = Sparkline([], id="metrics-rows-sparkline")
+        self.memory_sparkline = Sparkline([], id="metrics-memory-sparkline")
+        self.step_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+        with Horizontal(id="metrics-sparklines"):
+            yield Static("rows per step", classes="sparkline-label")
+            yield self.rows_sparkline
+            yield Static("memory per step", classes="sparkline-label")
+            yield self.memory_sparkline
+        yield Static("Timeline", id="metrics-timeline-title")
+        with VerticalScroll(id="metrics-timeline-scroll"):
+            yield self.timeline
+
+    def on_mount(self) -> None:
+        self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-timeline")
+        self._refresh_pictures()
+
+    # the table's API, for the app and the tests
+    @property
+    def counts(self) -> RowCounts:
+        return self.table.counts
+
+    @property
+    def row_count(self) -> int:
+        return self.table.row_count
+
+    @property
+    def cursor_row(self) -> int:
+        return self.table.cursor_row
+
+    def get_cell(self, row_key: Any, column_key: Any) -> Any:
+        return self.table.get_cell(row_key, column_key)
+
+    def rows_for(self) -> list[tuple[str, list[Text]]]:
+        return self.table.rows_for()
+
+    def focus(self, scroll_visible: bool = True) -> MetricsView:
+        self.table.focus(scroll_visible)
+        return self
+
+    def show_step(self, step_id: str | None) -> None:
+        self.step_id = step_id
+        self.table.show_step(step_id)
+        self._refresh_pictures()
+
+    def reset(self) -> None:
+        self.starts = timeline.StepStarts()
+        self.table.reset()
+        self._refresh_pictures()
+
+    def refresh_metrics(self) -> None:
+        self.table.refresh_metrics()
+        self._refresh_pictures()
+
+    def _tick(self) -> None:
+        if self.display and self.session.running_step_id() is not None:
+            self._refresh_pictures()
+
+    def timeline_rows(self) -> list[TimelineRow]:
+        """Each step's span (when it ran or runs), rows in and out, and cached memory."""
+        session = self.session
+        statuses = session.statuses()
+        self.starts.update(session.events)
+        spans = {s.step_id: s for s in timeline.spans(self.starts, statuses)}
+        rows = []
+        for status in statuses:
+            read, written = self.table.counts.of_step(status.step_id, str(status.state))
+            try:
+                memory = session.output_nbytes(status.step_id) if status.state is StepState.DONE else None
+            except Exception:
+                memory = None
+            rows.append(TimelineRow(status.step_id, spans.get(status.step_id), read, written, memory))
+        return rows
+
+    def _refresh_pictures(self) -> None:
+        if not self.is_mounted:
+            return
+        rows = self.timeline_rows()
+        self.timeline.show(rows, self.step_id)
+        self.rows_sparkline.data = [float(s.rows or 0) for s in self.session.statuses()]
+        self.memory_sparkline.data = [float(r.memory or 0) for r in rows]

@@ -1,10 +1,12 @@
-"""StepList: the pipeline's steps in run order, with status, rows, duration, breakpoints and needs.
+"""StepList: the pipeline's steps in run order, with status, rows, duration, breakpoints, needs and
+the steps that need it.
 
 A virtual list on the Line API (a `ScrollView` whose `render_line` builds only the rows on screen):
-each step is a block of 2 lines (3 or more when it needs other steps), drawn from plain strings. It
-handles up/down/home/end/page keys, the mouse (click selects, hover highlights) and keeps the
-selected block visible. (It was an OptionList of Rich tables; that cost half of the app's startup.)
-The running step's icon is a spinner, advanced by `tick()` from the app's timer.
+each step is a block of 2 lines, then its needs ("← a, b", wrapped) and what needs it ("→ c, d +3",
+one line, the rest counted), drawn from plain strings. It handles up/down/home/end/page keys, the
+mouse (click selects, hover highlights) and keeps the selected block visible. (It was an OptionList
+of Rich tables; that cost half of the app's startup.) The running step's icon is a spinner, advanced
+by `tick()` from the app's timer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from osiris_tui.manifest.graph import downstream_map
 from osiris_tui.manifest.model import Pipeline
 from osiris_tui.runtime.session import StepState, StepStatus
 from osiris_tui.tui import format as fmt
@@ -78,6 +81,19 @@ def _fit(text: str, width: int) -> str:
 def _cut(text: str, width: int, head: int) -> str:
     """`text` in `width` cells: its first `head` characters, "…", then its end."""
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+def names_line(prefix: str, ids: list[str], width: int) -> str:
+    """`prefix` and as many of `ids` as fit in `width` cells, the others counted: "→ a, b +3"."""
+    full = prefix + ", ".join(ids)
+    if len(full) <= width:
+        return full
+    for shown in range(len(ids) - 1, 0, -1):
+        text = prefix + ", ".join(ids[:shown]) + f" +{len(ids) - shown}"
+        if len(text) <= width:
+            return text
+    more = f" +{len(ids) - 1}" if len(ids) > 1 else ""
+    return prefix + _fit(ids[0], width - len(prefix) - len(more)) + more
 
 
 def fit_labels(ids: Iterable[str], width: int) -> dict[str, str]:
@@ -152,7 +168,7 @@ class StepList(ScrollView, can_focus=True):
         self._width = -1  # the width the layout below was made for
         self._starts: list[int] = []  # first line of each step
         self._lines: list[tuple[int, int]] = []  # (step index, line within the step) per line
-        self._needs: list[list[str]] = []  # each step's wrapped "← a, b" lines
+        self._needs: list[list[str]] = []  # each step's wrapped "← a, b" lines, then its "→ c, d" line
         self._cache: dict[tuple[int, int], tuple[tuple[Any, ...], Strip]] = {}
         self._row_styles: dict[tuple[str, bool], Style] = {}
         self._labels: dict[int, dict[str, str]] = {}  # the step ids fitted to a width, by width
@@ -212,9 +228,12 @@ class StepList(ScrollView, can_focus=True):
         self._width = width
         inner = max(1, width - 2 * PAD - INDENT)
         self._starts, self._lines, self._needs = [], [], []
+        downstream = downstream_map((s.id, s.upstream) for s in self._pipeline.steps)
         for index, step in enumerate(self._pipeline.steps):
             needs = textwrap.wrap("← " + ", ".join(step.upstream), inner, break_on_hyphens=False) \
                 if step.upstream else []
+            if downstream.get(step.id):
+                needs.append(names_line("→ ", downstream[step.id], inner))
             self._starts.append(len(self._lines))
             self._needs.append(needs)
             self._lines.extend((index, line) for line in range(2 + len(needs)))
