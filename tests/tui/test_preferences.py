@@ -15,8 +15,8 @@ from osiris_tui.manifest import load_pipeline
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.settings import PROJECT_FILE, load_settings
 from osiris_tui.tui.app import DebuggerApp, KeyBar
-from osiris_tui.tui.screens.help import HelpScreen
 from osiris_tui.tui.preferences import apply_settings, check_settings
+from osiris_tui.tui.screens.help import HelpScreen
 
 try:
     from tests.tui.app_support import copy_quickstart, settle, wait_session
