@@ -80,6 +80,17 @@ async def _banner(process: subprocess.Popen[bytes], timeout: float) -> str:
     return line
 
 
+def test_a_missing_chromium_fails_under_ci(monkeypatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "find_chromium", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is not installed"):
+        _chromium()
+    monkeypatch.delenv("CI")
+    monkeypatch.delenv("OSIRIS_TUI_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        _chromium()
+
+
 async def test_serve_runs_the_quickstart_in_chromium(tmp_path: Path) -> None:
     executable = _chromium()
     workdir = tmp_path / "work"
@@ -100,9 +111,11 @@ async def test_serve_runs_the_quickstart_in_chromium(tmp_path: Path) -> None:
                     timeout=25, what="the step list")
                 assert "finished" not in ready
                 await page.press("c")
-                done = await page.wait_for_screen(lambda text: "finished" in text, timeout=20,
-                                                  what="the finished run")
-                assert all(step in done for step in STEPS)
+                # the header says finished, and every step has its ✓ (a failed one shows ✗)
+                done = await page.wait_for_screen(
+                    lambda text: "finished" in text and all(f"✓ {step}" in text for step in STEPS),
+                    timeout=20, what="the finished run")
+                assert "✗" not in done
             finally:
                 await page.close()
         finally:
