@@ -124,3 +124,30 @@ def test_banner_says_who_can_reach_it() -> None:
     assert exposed.startswith("serving on http://0.0.0.0:8000") and "other machines" in exposed
     assert "http://[::]:8000" in banner("::", 8000)
     assert is_loopback("127.0.0.2") and not is_loopback("192.168.1.5") and not is_loopback("example.org")
+
+
+def test_the_app_starts_with_the_settings(quickstart: Path, monkeypatch, tmp_path: Path) -> None:
+    import osiris_tui.tui.app as app_module
+
+    started: list = []
+    monkeypatch.setattr(app_module.DebuggerApp, "run", lambda self: started.append(self))
+    monkeypatch.chdir(tmp_path)
+    user = Path(os.environ["XDG_CONFIG_HOME"]) / "osiris-tui" / "config.toml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text('theme = "dracula"\n[keymap]\n"osiris.step" = "j"\n')
+    (quickstart.parent / ".osiris-tui.toml").write_text(
+        '[breakpoints]\ndefault = ["revenue"]\nremember = false\ncontinue_on_start = true\n')
+    assert main([str(quickstart), "--break", "save-revenue", "--run-dir", str(tmp_path / "run")]) == 0
+    (app,) = started
+    assert app.theme == "dracula"
+    assert app.session.breakpoints == {"revenue", "save-revenue"}  # the file's and --break's
+    assert app._run_on_mount is True  # continue_on_start
+    assert next(k for k in app.key_actions if k.id == "osiris.step").display == "j"
+    app.session.toggle_breakpoint("extract-orders")
+    assert not (tmp_path / ".osiris-tui" / "breakpoints.json").exists()  # remember = false
+    app.session.close()
+    # --theme beats the files
+    started.clear()
+    assert main([str(quickstart), "--theme", "nord", "--run-dir", str(tmp_path / "run2")]) == 0
+    assert started[0].theme == "nord"
+    started[0].session.close()

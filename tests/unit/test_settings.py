@@ -9,7 +9,7 @@ import pytest
 
 from osiris_tui.errors import InputError
 from osiris_tui.settings import PROJECT_FILE, Settings, load_settings, parse_size, user_config_path
-from osiris_tui.tui.preferences import BINDING_IDS, check_settings, normal_key
+from osiris_tui.tui.preferences import BINDING_IDS, check_settings, key_problem, normal_key
 
 
 @pytest.fixture
@@ -221,3 +221,22 @@ def test_binding_ids_are_the_app_bindings() -> None:
     assert ids == set(BINDING_IDS)
     assert [normal_key(k) for k in ("?", "/", "!", "_", "a", "F", "ctrl+e")] == [
         "question_mark", "slash", "exclamation_mark", "underscore", "a", "F", "ctrl+e"]
+
+
+@pytest.mark.parametrize("key", ["j", "J", "?", "ctrl+n", "shift+f3", "f24", "question_mark", "exclamation_mark",
+                                 "enter", "escape", "pageup", "space", "slash", "ctrl+shift+left", "alt+underscore"])
+def test_key_names(key) -> None:
+    assert key_problem(key) is None
+
+
+@pytest.mark.parametrize(("key", "problem"), [
+    ("cntrl+n", "unknown modifier 'cntrl'"), ("f25", "no key called 'f25'"), ("ctrl+", "nothing after"),
+    ("questionmark", "no key called"), ("Enter", "no key called 'Enter'"), ("Question_Mark", "no key called"),
+])
+def test_not_key_names(key, problem, files) -> None:
+    assert problem in (key_problem(key) or "")
+    user, manifest = files
+    user.write_text(f'[keymap]\n"osiris.step" = "j,{key}"\n')
+    with pytest.raises(InputError) as info:
+        check_settings(load(user, manifest))
+    assert info.value.line == 2 and info.value.key == "keymap.osiris.step" and "is not a key" in info.value.message
