@@ -25,6 +25,7 @@ commands:
   osiris-tui serve MANIFEST [options]  open the debugger in a web browser (see: osiris-tui serve --help)
 
 MANIFEST is a seed-style manifest, a compiled Osiris manifest.yaml (with cfg/*.json) or an OML pipeline.
+settings (theme, keymap, breakpoints): ~/.config/osiris-tui/config.toml, .osiris-tui.toml next to MANIFEST
 exit codes: 0 success, 1 a step failed, 2 bad input, 130 interrupted
 """
 

@@ -123,15 +123,15 @@ def project_config_path(manifest: Path) -> Path:
 
 def load_settings(manifest: Path | None = None, *, user_file: Path | None = None) -> Settings:
     """The user file, then (given a manifest) the project file beside it; a missing file is skipped."""
-    files = [user_file or user_config_path()]
+    files = [(user_file or user_config_path(), False)]
     if manifest is not None:
-        files.append(project_config_path(manifest))
+        files.append((project_config_path(manifest), True))
     merged: dict[str, Any] = {}
     keymap: dict[str, str] = {}
     origins: dict[str, Origin] = {}
     read: list[Path] = []
-    for path in files:
-        parsed = _read(path, project=path.name == PROJECT_FILE)
+    for path, project in files:
+        parsed = _read(path, project=project)
         if parsed is None:
             continue
         read.append(path)
