@@ -7,10 +7,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from osiris_tui import __version__
 from osiris_tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 from osiris_tui.secrets import MaskingFormatter, mask_text
+
+if TYPE_CHECKING:
+    from osiris_tui.settings import Settings
 
 DESCRIPTION = "A terminal step debugger for Osiris data pipelines."
 EPILOG = """\
@@ -18,8 +22,10 @@ commands:
   osiris-tui MANIFEST [options]        open the debugger on a manifest
   osiris-tui run MANIFEST [options]    run headless, printing events (see: osiris-tui run --help)
   osiris-tui diff A B [--key COL]...   compare two saved outputs (see: osiris-tui diff --help)
+  osiris-tui serve MANIFEST [options]  open the debugger in a web browser (see: osiris-tui serve --help)
 
 MANIFEST is a seed-style manifest, a compiled Osiris manifest.yaml (with cfg/*.json) or an OML pipeline.
+settings (theme, keymap, breakpoints): ~/.config/osiris-tui/config.toml, .osiris-tui.toml next to MANIFEST
 exit codes: 0 success, 1 a step failed, 2 bad input, 3 stopped at a --break breakpoint (run), 130 interrupted
 """
 BREAK_HELP = ("pause before STEP; 'after:STEP' pauses after it; add ' if CONDITION' (a DuckDB SQL boolean over "
@@ -43,6 +49,7 @@ def app_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", action="store_true", help="continue to the first breakpoint right away")
     parser.add_argument("--watch", action="store_true",
                         help="re-run stale steps (their files changed) whenever the run is paused")
+    parser.add_argument("--theme", metavar="NAME", help="a Textual theme (overrides the settings files)")
     return parser
 
 
@@ -99,7 +106,8 @@ def _selection(args: argparse.Namespace, pipeline) -> set[str] | None:
     return {target}
 
 
-def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False):
+def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False,
+             settings: Settings | None = None):
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
     from osiris_tui.runtime.breakpoints import BreakpointStore, parse_spec
@@ -117,6 +125,9 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     pipeline = reload()
     for warning in pipeline.warnings:
         _say(f"warning: {warning}")
+    if settings is not None:
+        settings.check_steps(pipeline.step_ids)
+        breakpoints = [*breakpoints, *settings.default_breakpoints]
     specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
@@ -137,14 +148,52 @@ def _headless(argv: Sequence[str]) -> int:
     return run_headless(_session(args, breakpoints=args.breaks), as_json=args.json, save_outputs=args.save_outputs)
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings files for this manifest, `--theme` over them, checked against the app's names."""
+    from osiris_tui.settings import load_settings
+    from osiris_tui.tui.preferences import check_settings
+
+    settings = load_settings(args.manifest).with_theme(args.theme)
+    check_settings(settings)
+    return settings
+
+
 def _app(argv: Sequence[str]) -> int:
     args = app_parser().parse_args(argv)
-    session = _session(args, breakpoints=args.breaks, remember_breakpoints=True)
+    settings = _settings(args)
+    session = _session(args, breakpoints=args.breaks, remember_breakpoints=settings.remember_breakpoints,
+                       settings=settings)
     from osiris_tui.tui.app import DebuggerApp
+    from osiris_tui.tui.preferences import apply_settings
 
     session.auto_rerun = args.watch
-    DebuggerApp(session, run=args.run).run()
+    app = DebuggerApp(session, run=args.run or settings.continue_on_start)
+    apply_settings(app, settings)
+    app.run()
     return 0
+
+
+def _serve(argv: Sequence[str]) -> int:
+    from osiris_tui.serve import app_command, serve, serve_parser
+
+    args = serve_parser().parse_args(argv)
+    settings = _settings(args)
+    # Everything the served app would refuse is refused here, before the server starts.
+    _session_check(args, settings)
+    return serve(app_command(args), host=args.host, port=args.port)
+
+
+def _session_check(args: argparse.Namespace, settings: Settings) -> None:
+    from osiris_tui.drivers.registry import default_registry
+    from osiris_tui.manifest import load_pipeline
+    from osiris_tui.runtime.breakpoints import parse_spec
+    from osiris_tui.runtime.connections import Connections
+
+    pipeline = load_pipeline(args.manifest, params=_params(args.param), drivers=default_registry().names())
+    for spec in args.breaks:
+        parse_spec(spec, pipeline.step_ids)
+    settings.check_steps(pipeline.step_ids)
+    Connections.discover(pipeline.base_dir, explicit=args.connections)
 
 
 def _say(text: str) -> None:
@@ -173,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from osiris_tui.diff_command import run_diff
 
             return run_diff(argv[1:])
+        if argv and argv[0] == "serve":
+            return _serve(argv[1:])
         return _app(argv)
     except InputError as exc:
         _say(f"error: {exc.render()}")

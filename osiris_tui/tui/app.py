@@ -27,7 +27,7 @@ from textual.widgets import Header, Static
 from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, StateChange
 from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepStatus
 from osiris_tui.tui import format as fmt
-from osiris_tui.tui.commands import KEYS, DebuggerCommands, bindings
+from osiris_tui.tui.commands import KEYS, DebuggerCommands, KeyAction, actions_of, bindings
 from osiris_tui.tui.messages import SessionUpdated, StepHighlighted
 from osiris_tui.tui.screen_guard import screen_session, screen_text
 from osiris_tui.tui.screens.breakpoint_dialog import REMOVE, BreakpointDialog
@@ -82,20 +82,20 @@ class KeyBar(Static):
     """
 
     ESSENTIAL: ClassVar[tuple[str, ...]] = ("help", "request_quit")  # actions always shown (and ^p)
-    _cached: ClassVar[dict[int, Content]] = {}  # by width
+    _cached: ClassVar[dict[tuple[int, tuple[KeyAction, ...]], Content]] = {}  # by width and key table
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(self.content_for(0), **kwargs)
 
     def on_resize(self) -> None:
-        self.update(self.content_for(self.size.width))
+        self.update(self.content_for(self.size.width, actions_of(self.app)))
 
     @classmethod
-    def content_for(cls, width: int) -> Content:
+    def content_for(cls, width: int, keys: tuple[KeyAction, ...] = KEYS) -> Content:
         """The bar for `width` cells (0: every key, whatever the width)."""
-        content = cls._cached.get(width)
+        content = cls._cached.get((width, keys))
         if content is None:
-            content = cls._cached[width] = cls._content(width)
+            content = cls._cached[width, keys] = cls._content(width, keys)
         return content
 
     @staticmethod
@@ -104,10 +104,10 @@ class KeyBar(Static):
         return f"[b @click=app.{action}] {escape(key)} [/]{escape(label)}", len(key) + 2 + len(label)
 
     @classmethod
-    def _content(cls, width: int) -> Content:
+    def _content(cls, width: int, keys: tuple[KeyAction, ...]) -> Content:
         left: list[tuple[str, int]] = []
         right: list[tuple[str, int]] = []
-        for k in KEYS:
+        for k in keys:
             if k.show:
                 part = cls._key(k.display.split(" / ")[0], k.action, k.label)
                 (right if k.action in cls.ESSENTIAL else left).append(part)
@@ -135,6 +135,7 @@ class DebuggerApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
     TITLE = "osiris-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings()
+    key_actions: tuple[KeyAction, ...] = KEYS  # as shown in the key bar, help and palette (a keymap changes it)
     COMMANDS = App.COMMANDS | {DebuggerCommands}
     TICK_SECONDS = 0.1
     MIN_DRAIN_SECONDS = 0.02  # records are applied at most this often (a state change waits no longer)

@@ -7,12 +7,15 @@ palette with its key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.keys import format_key
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -130,6 +133,20 @@ WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def remapped(keymap: Mapping[str, str]) -> tuple[KeyAction, ...]:
+    """`KEYS` with the keys a keymap (binding id → keys) gives, shown as people write them."""
+    def shown(keys: str) -> str:
+        return " / ".join(re.sub(r"\bf(\d+)\b", r"F\1", format_key(key.strip())) for key in keys.split(","))
+
+    return tuple(replace(k, keys=keymap[k.id], display=shown(keymap[k.id])) if k.id in keymap else k for k in KEYS)
+
+
+def actions_of(app: object) -> tuple[KeyAction, ...]:
+    """The app's table (with its keymap applied), else `KEYS`."""
+    actions = getattr(app, "key_actions", None)
+    return actions if isinstance(actions, tuple) else KEYS
+
+
 def bindings() -> list[BindingType]:
     return [
         Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display.split(" / ")[0], id=k.id)
@@ -141,7 +158,7 @@ class DebuggerCommands(Provider):
     """Command palette entries for every debugger action, each showing its key."""
 
     def _commands(self) -> list[tuple[str, str, str]]:
-        return [(f"{k.description}", k.action, k.display) for k in KEYS]
+        return [(f"{k.description}", k.action, k.display) for k in actions_of(self.app)]
 
     def _run(self, action: str) -> None:
         app: App[object] = self.app

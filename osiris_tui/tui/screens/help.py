@@ -13,17 +13,18 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from osiris_tui.tui.commands import KEYS, WIDGET_KEYS
+from osiris_tui.tui.commands import KEYS, WIDGET_KEYS, KeyAction, actions_of
 
 GROUP_ORDER = ("Run", "Navigate", "Data", "App")
 
 
-def help_table() -> Table:
-    rows = [(k.group, k.display, k.description) for k in KEYS]
+def help_table(keys: tuple[KeyAction, ...] = KEYS) -> Table:
+    rows = [(k.group, k.display, k.description) for k in keys]
     tab_keys = [r for r in rows if r[2].startswith("Show the ") and r[2].endswith(" tab")]
-    rows = [r for r in rows if r not in tab_keys]
-    rows.insert(rows.index(next(r for r in rows if r[0] == "Navigate")) + 1,
-                ("Navigate", "1 … 5", "Tabs: Data, Config, Connection, Events, Metrics"))
+    if [r[1] for r in tab_keys] == ["1", "2", "3", "4", "5"]:  # one row for them (unless a keymap moved one)
+        rows = [r for r in rows if r not in tab_keys]
+        rows.insert(rows.index(next(r for r in rows if r[0] == "Navigate")) + 1,
+                    ("Navigate", "1 … 5", "Tabs: Data, Config, Connection, Events, Metrics"))
     rows += [(g, k, d) for k, d, g in WIDGET_KEYS]
     rows.sort(key=lambda r: GROUP_ORDER.index(r[0]) if r[0] in GROUP_ORDER else len(GROUP_ORDER))
     table = Table.grid(padding=(0, 2))
@@ -35,8 +36,8 @@ def help_table() -> Table:
         if not first:
             table.add_row("", "", "")
         first = False
-        for i, (_, keys, description) in enumerate(items):
-            table.add_row(group if i == 0 else "", keys, description)
+        for i, (_, shown, description) in enumerate(items):
+            table.add_row(group if i == 0 else "", shown, description)
     return table
 
 
@@ -50,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body") as body:
             body.border_title = "osiris-tui — keys"
             body.border_subtitle = "Esc to close"
-            yield Static(help_table(), id="help-table")
+            yield Static(help_table(actions_of(self.app)), id="help-table")
             yield Static(
                 Text("Focus: Enter or l on a step moves into the Data table; Esc comes back one layer at a time "
                      "(a running sort or search, an open bar, Frequency or Describe, the filter), then to the "
