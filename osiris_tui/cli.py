@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from osiris_tui import __version__
+from osiris_tui.cache_cli import add_checkpoint_options, checkpoints_for, memory_budget
 from osiris_tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 from osiris_tui.secrets import MaskingFormatter, mask_text
 
@@ -17,6 +18,7 @@ EPILOG = """\
 commands:
   osiris-tui MANIFEST [options]        open the debugger on a manifest
   osiris-tui run MANIFEST [options]    run headless, printing events (see: osiris-tui run --help)
+  osiris-tui cache list|clear [MANIFEST]  the checkpoints kept next to a manifest
 
 MANIFEST is a seed-style manifest, a compiled Osiris manifest.yaml (with cfg/*.json) or an OML pipeline.
 exit codes: 0 success, 1 a step failed, 2 bad input, 130 interrupted
@@ -39,6 +41,7 @@ def app_parser() -> argparse.ArgumentParser:
     parser.add_argument("--break", dest="breaks", action="append", default=[], metavar="STEP",
                         help="pause before STEP (repeatable)")
     parser.add_argument("--run", action="store_true", help="continue to the first breakpoint right away")
+    add_checkpoint_options(parser, headless=False)
     return parser
 
 
@@ -52,6 +55,7 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--save-outputs", type=Path, metavar="DIR",
                         help="after the run, write each step's output frame to DIR/<step id>.parquet")
+    add_checkpoint_options(parser, headless=True)
     return parser
 
 
@@ -91,7 +95,8 @@ def _selection(args: argparse.Namespace, pipeline) -> set[str] | None:
     return {target}
 
 
-def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False):
+def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False,
+             headless: bool = False):
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
     from osiris_tui.runtime.breakpoints import BreakpointStore
@@ -111,7 +116,9 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
                         breakpoints=breakpoints, reload=reload, only=_selection(args, pipeline),
-                        breakpoint_store=BreakpointStore() if remember_breakpoints else None)
+                        breakpoint_store=BreakpointStore() if remember_breakpoints else None,
+                        checkpoints=checkpoints_for(args, pipeline.path, headless=headless),
+                        memory_budget=memory_budget(args))
 
 
 def _headless(argv: Sequence[str]) -> int:
@@ -124,7 +131,7 @@ def _headless(argv: Sequence[str]) -> int:
         except OSError as exc:
             raise InputError(f"--save-outputs {args.save_outputs}: cannot create the directory: {exc.strerror}",
                              hint="give a directory you can write to") from None
-    return run_headless(_session(args), as_json=args.json, save_outputs=args.save_outputs)
+    return run_headless(_session(args, headless=True), as_json=args.json, save_outputs=args.save_outputs)
 
 
 def _app(argv: Sequence[str]) -> int:
@@ -158,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return _headless(argv[1:])
+        if argv and argv[0] == "cache":
+            from osiris_tui.cache_cli import run_cache
+
+            return run_cache(argv[1:])
         return _app(argv)
     except InputError as exc:
         _say(f"error: {exc.render()}")
