@@ -377,7 +377,7 @@ class DebuggerApp(App[None]):
             self._last_status = {}
         statuses = session.statuses()
         breakpoints = session.breakpoints
-        self.step_list.update_steps(statuses, breakpoints)
+        self.step_list.update_steps(statuses, breakpoints, session.cached_steps())
         changed = {s.step_id for s in statuses if self._last_status.get(s.step_id) != s}
         self._last_status = {s.step_id: s for s in statuses}
         self._last_breakpoints = breakpoints
@@ -413,6 +413,8 @@ class DebuggerApp(App[None]):
         if step_id == self.selected_step_id:
             return
         self.selected_step_id = step_id
+        if step_id in self.session.pipeline.step_ids:  # its frames stay in memory while shown
+            self.session.show_frames([step_id, *self.session.pipeline.step(step_id).upstream])
         self._show_step(step_id)
 
     def _show_step(self, step_id: str | None) -> None:
@@ -515,6 +517,22 @@ class DebuggerApp(App[None]):
         on = self.session.toggle_breakpoint(step_id)
         self.drain_session_updates()
         self.notify(f"Breakpoint {'set on' if on else 'removed from'} {step_id}", timeout=2)
+
+    def action_toggle_reuse(self) -> None:
+        step_id = self._require_selection()
+        if step_id is None:
+            return
+        on = self.session.toggle_reuse(step_id)
+        self.drain_session_updates()
+        cached = self.session.cached_steps().get(step_id)
+        if on is None:
+            self.notify("Checkpoints are off (--cache-size 0)", severity="warning")
+        elif not on:
+            self.notify(f"{step_id} will run (its checkpoint is not used)", timeout=3)
+        elif cached is not None:
+            self.notify(f"{step_id} will be taken from its checkpoint ({fmt.age(cached.age)})", timeout=3)
+        else:
+            self.notify(f"{step_id} will be taken from its checkpoint once it has one", timeout=3)
 
     def action_rerun(self) -> None:
         step_id = self._require_selection()

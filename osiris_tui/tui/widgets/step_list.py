@@ -1,5 +1,9 @@
 """StepList: the pipeline's steps in run order, with status, rows, duration, breakpoints and needs.
 
+A step with a checkpoint for its current inputs and config shows its age instead of a duration: "cached
+3h ago" (taken from the checkpoint when the run gets there, or already taken), or "off · 3h ago" when it
+will run anyway (a database extractor not asked to be reused).
+
 A virtual list on the Line API (a `ScrollView` whose `render_line` builds only the rows on screen):
 each step is a block of 2 lines (3 or more when it needs other steps), drawn from plain strings. It
 handles up/down/home/end/page keys, the mouse (click selects, hover highlights) and keeps the
@@ -23,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from osiris_tui.manifest.model import Pipeline
+from osiris_tui.runtime.checkpoints import CachedStep
 from osiris_tui.runtime.session import StepState, StepStatus
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.messages import StepHighlighted
@@ -145,6 +150,7 @@ class StepList(ScrollView, can_focus=True):
         self._ids: list[str] = [s.id for s in pipeline.steps]
         self._statuses: dict[str, StepStatus] = {}
         self._breakpoints: set[str] = set()
+        self._cached: dict[str, CachedStep] = {}
         self.highlighted: int | None = 0 if self._ids else None
         self._hover: int | None = None
         self._width = -1  # the width the layout below was made for
@@ -168,10 +174,13 @@ class StepList(ScrollView, can_focus=True):
     def step_ids(self) -> list[str]:
         return list(self._ids)
 
-    def update_steps(self, statuses: Iterable[StepStatus], breakpoints: set[str]) -> None:
-        """Re-render the steps whose status or breakpoint changed (the line cache compares signatures)."""
+    def update_steps(self, statuses: Iterable[StepStatus], breakpoints: set[str],
+                     cached: dict[str, CachedStep] | None = None) -> None:
+        """Re-render the steps whose status, breakpoint or checkpoint changed (the line cache compares
+        signatures). `cached`: the steps not run yet that have a checkpoint."""
         self._statuses = {s.step_id: s for s in statuses}
         self._breakpoints = set(breakpoints)
+        self._cached = dict(cached or {})
         if [s.id for s in self._pipeline.steps] != self._ids:
             self.set_pipeline(self._pipeline)
             return
@@ -248,7 +257,8 @@ class StepList(ScrollView, can_focus=True):
             component = "step-list--hover"
         else:
             component = ""
-        signature = (status, step_id in self._breakpoints, live, component, self.has_focus, width)
+        age = self.cached_text(status, self._cached.get(step_id))
+        signature = (status, step_id in self._breakpoints, live, component, self.has_focus, width, age)
         cached = self._cache.get((step_index, line))
         if cached is not None and cached[0] == signature:
             return cached[1]
@@ -265,8 +275,11 @@ class StepList(ScrollView, can_focus=True):
             if status.state is StepState.RUNNING:
                 icon = spinner_frame()
             bp = (BREAKPOINT, "bold red") if step.id in self._breakpoints else (" ", "")
+            cached = self.cached_text(status, self._cached.get(step.id))
             if status.state is StepState.FAILED:
                 right = ("failed", "red")
+            elif cached is not None:
+                right = cached
             else:
                 right = (self._live_duration(status), "yellow" if status.state is StepState.RUNNING else "dim")
             room = inner - 4 - (len(right[0]) + 1 if right[0] else 0)
@@ -292,6 +305,17 @@ class StepList(ScrollView, can_focus=True):
                 used += len(text)
         segments.append(Segment(" " * max(0, width - used), row))
         return Strip(segments).crop(0, width).simplify()
+
+    @staticmethod
+    def cached_text(status: StepStatus, cached: CachedStep | None) -> tuple[str, str] | None:
+        """(text, style) of a step's checkpoint in the list, None when it has none to show."""
+        if status.state is StepState.DONE and status.cached_age is not None:
+            return f"cached {fmt.age(status.cached_age)}", "cyan"
+        if status.state in (StepState.DONE, StepState.RUNNING, StepState.FAILED) or cached is None:
+            return None
+        if cached.reuse:
+            return f"cached {fmt.age(cached.age)}", "cyan"
+        return f"off · {fmt.age(cached.age)}", "dim"
 
     def _label(self, step_id: str, width: int) -> str:
         """`step_id` as shown in `width` cells, distinct from the other steps' ids at that width."""
