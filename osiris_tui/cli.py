@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from osiris_tui import __version__
+from osiris_tui.cache_cli import add_checkpoint_options, checkpoints_for, memory_budget
 from osiris_tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 from osiris_tui.secrets import MaskingFormatter, mask_text
 
@@ -23,6 +24,7 @@ commands:
   osiris-tui run MANIFEST [options]    run headless, printing events (see: osiris-tui run --help)
   osiris-tui diff A B [--key COL]...   compare two saved outputs (see: osiris-tui diff --help)
   osiris-tui serve MANIFEST [options]  open the debugger in a web browser (see: osiris-tui serve --help)
+  osiris-tui cache list|clear [MANIFEST]  the checkpoints kept next to a manifest
 
 MANIFEST is a seed-style manifest, a compiled Osiris manifest.yaml (with cfg/*.json) or an OML pipeline.
 settings (theme, keymap, breakpoints): ~/.config/osiris-tui/config.toml, .osiris-tui.toml next to MANIFEST
@@ -50,6 +52,7 @@ def app_parser() -> argparse.ArgumentParser:
     parser.add_argument("--watch", action="store_true",
                         help="re-run stale steps (their files changed) whenever the run is paused")
     parser.add_argument("--theme", metavar="NAME", help="a Textual theme (overrides the settings files)")
+    add_checkpoint_options(parser, headless=False)
     return parser
 
 
@@ -67,6 +70,7 @@ def run_parser() -> argparse.ArgumentParser:
                         help=BREAK_HELP.replace("pause before", "stop (exit 3) before"))
     parser.add_argument("--save-outputs", type=Path, metavar="DIR",
                         help="after the run, write each step's output frame to DIR/<step id>.parquet")
+    add_checkpoint_options(parser, headless=True)
     return parser
 
 
@@ -107,7 +111,7 @@ def _selection(args: argparse.Namespace, pipeline) -> set[str] | None:
 
 
 def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False,
-             settings: Settings | None = None):
+             settings: Settings | None = None, headless: bool = False):
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
     from osiris_tui.runtime.breakpoints import BreakpointStore, parse_spec
@@ -132,7 +136,9 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
                         breakpoints=specs, reload=reload, only=_selection(args, pipeline),
-                        breakpoint_store=BreakpointStore() if remember_breakpoints else None)
+                        breakpoint_store=BreakpointStore() if remember_breakpoints else None,
+                        checkpoints=checkpoints_for(args, pipeline.path, headless=headless),
+                        memory_budget=memory_budget(args))
 
 
 def _headless(argv: Sequence[str]) -> int:
@@ -145,7 +151,8 @@ def _headless(argv: Sequence[str]) -> int:
         except OSError as exc:
             raise InputError(f"--save-outputs {args.save_outputs}: cannot create the directory: {exc.strerror}",
                              hint="give a directory you can write to") from None
-    return run_headless(_session(args, breakpoints=args.breaks), as_json=args.json, save_outputs=args.save_outputs)
+    return run_headless(_session(args, breakpoints=args.breaks, headless=True), as_json=args.json,
+                        save_outputs=args.save_outputs)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -224,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_diff(argv[1:])
         if argv and argv[0] == "serve":
             return _serve(argv[1:])
+        if argv and argv[0] == "cache":
+            from osiris_tui.cache_cli import run_cache
+
+            return run_cache(argv[1:])
         return _app(argv)
     except InputError as exc:
         _say(f"error: {exc.render()}")

@@ -106,7 +106,7 @@ class Printer:
 def summary_table(session: DebugSession) -> str:
     rows = [("step", "status", "rows", "duration")]
     for st in session.statuses():
-        state = "cancelled" if st.cancelled else (
+        state = "cancelled" if st.cancelled else "cached" if st.cached_age is not None else (
             "not run" if st.state in (StepState.PENDING, StepState.PAUSED) else str(st.state))
         rows.append((st.step_id, state, "" if st.rows is None else f"{st.rows:,}",
                      "" if st.duration is None else f"{st.duration:.2f}s"))
@@ -123,7 +123,8 @@ def summary_table(session: DebugSession) -> str:
 def summary_record(session: DebugSession) -> dict[str, Any]:
     """The last line of `--json`: the run's outcome, each step's, and where the files are."""
     summary = dict(session.summary or {})
-    steps = [{"step_id": st.step_id, "state": str(st.state), "rows": st.rows, "duration": st.duration}
+    steps = [{"step_id": st.step_id, "state": str(st.state), "rows": st.rows, "duration": st.duration,
+              **({"cached_age": round(st.cached_age, 3)} if st.cached_age is not None else {})}
              for st in session.statuses()]
     return {"type": "summary", **summary, "steps": steps, "run_dir": str(session.context.run_dir)}
 

@@ -17,6 +17,12 @@ def _fresh_secret_registry():
     REGISTRY.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_checkpoint_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoints go to a temporary directory, not next to the sample manifests (subprocesses inherit it)."""
+    monkeypatch.setenv("OSIRIS_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("checkpoints")))
+
+
 @pytest.fixture
 def write(tmp_path: Path):
     """write("name", text) → a file under tmp_path (parents created)."""

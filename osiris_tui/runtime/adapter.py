@@ -43,6 +43,7 @@ class StepResult:
     traceback: str | None = None
     cancelled: bool = False
     produced_df: bool = False
+    cached_age: float | None = None  # taken from a checkpoint this old (seconds), not run
 
 
 class ExecutionAdapter(ABC):

@@ -1,15 +1,24 @@
-"""DataFrameCache: step outputs kept between steps, with their memory size, spilled to Parquet over budget."""
+"""DataFrameCache: step outputs kept between steps, with their memory size, within a memory budget.
+
+With a budget, frames leave memory once the total exceeds it and come back from disk when asked for:
+first those on disk already (a checkpoint holds them: `back`) that no later step needs, then the others
+on disk, then — when no checkpoint is coming for them — frames written to a spill file. Frames on
+screen (`pin`) and the one just put stay.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+
+from osiris_tui.runtime import frame_files
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +32,12 @@ def frame_bytes(df: pd.DataFrame) -> int:
 class CacheEntry:
     df: pd.DataFrame | None
     rows: int
-    spill_path: Path | None = None
+    spill_path: Path | None = None  # a spill file of ours (removed with the entry)
     _nbytes: int | None = None
     arrow: pa.Table | None = None  # the frame as Arrow, converted once (see DataFrameCache.table)
     arrow_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    backing: Path | None = None  # a checkpoint file holding the frame exactly (not ours to remove)
+    backing_soon: bool = False  # a checkpoint of it is being written
 
     @property
     def nbytes(self) -> int:
@@ -35,12 +46,18 @@ class CacheEntry:
             self._nbytes = frame_bytes(self.df) if self.df is not None else 0
         return self._nbytes
 
+    @property
+    def on_disk(self) -> Path | None:
+        return self.backing if self.backing is not None and self.backing.is_file() else self.spill_path
+
 
 class DataFrameCache:
     """Step id → DataFrame. Thread-safe.
 
-    With a `budget_bytes`, the least recently used frames are written to Parquet in `spill_dir` once the
-    total exceeds the budget, and read back on `get`.
+    With a `budget_bytes`, frames leave memory when the total exceeds the budget (see the module's
+    docstring) and are read back on `get`/`table`. `needed` (the frames later steps read) and `pin`
+    (the frames on screen) steer which go first; a frame with no file on disk is spilled to Parquet in
+    `spill_dir` only when no checkpoint of it is on its way.
 
     Each frame is also kept as Arrow (`table`), converted once by `frames.to_arrow` on first use or,
     with `convert_in_background` (what the app sets: it shows frames), in a background thread started by
@@ -56,17 +73,42 @@ class DataFrameCache:
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.RLock()
         self.convert_in_background = convert_in_background
+        self._pinned: set[str] = set()
+        self._needed: set[str] | None = None  # None: unknown (every frame counts as needed)
 
-    def put(self, step_id: str, df: pd.DataFrame) -> None:
+    def put(self, step_id: str, df: pd.DataFrame, *, backing: Path | None = None, backing_soon: bool = False) -> None:
+        """Keep `df`; `backing`: a file that already holds it exactly; `backing_soon`: one is being written."""
         with self._lock:
             self._drop_spill(step_id)
-            entry = CacheEntry(df, len(df))
+            entry = CacheEntry(df, len(df), backing=backing, backing_soon=backing_soon)
             self._entries[step_id] = entry
             self._entries.move_to_end(step_id)
             self._enforce_budget(keep=step_id)
         if self.convert_in_background:
             threading.Thread(target=self._convert, args=(entry,), name=f"osiris-arrow-{step_id}",
                              daemon=True).start()
+
+    def back(self, step_id: str, path: Path | None) -> None:
+        """The checkpoint of `step_id`'s frame is written (`path`), or could not be (None)."""
+        with self._lock:
+            entry = self._entries.get(step_id)
+            if entry is None:
+                return
+            entry.backing_soon = False
+            if path is not None:
+                entry.backing = path
+            self._enforce_budget(keep=None)
+
+    def pin(self, step_ids: Iterable[str]) -> None:
+        """The frames on screen: they stay in memory (replaces the previous set)."""
+        with self._lock:
+            self._pinned = set(step_ids)
+
+    def set_needed(self, step_ids: Iterable[str] | None) -> None:
+        """The frames a later step reads (None: unknown); the others leave memory first."""
+        with self._lock:
+            self._needed = None if step_ids is None else set(step_ids)
+            self._enforce_budget(keep=None)
 
     def table(self, step_id: str) -> pa.Table | None:
         """The cached frame as an Arrow table (None when there is none), converted once: concurrent
@@ -77,7 +119,7 @@ class DataFrameCache:
             return None
         if entry.arrow is not None:
             return entry.arrow
-        if entry.df is None and self.get(step_id) is None:  # spilled: read back first
+        if entry.df is None and self.get(step_id) is None:  # out of memory: read back first
             return None
         return self._convert(entry)
 
@@ -101,8 +143,11 @@ class DataFrameCache:
             entry = self._entries.get(step_id)
             if entry is None:
                 return None
-            if entry.df is None and entry.spill_path is not None:
-                entry.df = pd.read_parquet(entry.spill_path)
+            if entry.df is None:
+                path = entry.on_disk
+                if path is None:
+                    return None
+                entry.df = frame_files.read_frame(path)
             self._entries.move_to_end(step_id)
             df = entry.df
             self._enforce_budget(keep=step_id)
@@ -120,12 +165,13 @@ class DataFrameCache:
         return entry.rows if entry else None
 
     def is_spilled(self, step_id: str) -> bool:
+        """The frame is out of memory (on disk, read back when asked for)."""
         entry = self._entries.get(step_id)
         return bool(entry and entry.df is None)
 
     @property
     def total_bytes(self) -> int:
-        return sum(e.nbytes for e in self._entries.values() if e.df is not None)
+        return sum(e.nbytes for e in list(self._entries.values()) if e.df is not None)
 
     def evict(self, step_id: str) -> None:
         with self._lock:
@@ -147,18 +193,45 @@ class DataFrameCache:
             self.spill_dir.mkdir(parents=True, exist_ok=True)
             path = self.spill_dir / f"{step_id}.parquet"
             _ = entry.nbytes  # keep the in-memory size for display after the frame leaves memory
-            entry.df.to_parquet(path)
+            try:
+                frame_files.write_frame(entry.df, path)
+            except (frame_files.NotExact, OSError):  # it stays in memory
+                logger.warning("cannot spill the frame of %s", step_id, exc_info=True)
+                return None
             entry.spill_path, entry.df, entry.arrow = path, None, None
             return path
 
-    def _enforce_budget(self, keep: str) -> None:
-        if self.budget_bytes is None or self.spill_dir is None:
+    def _release(self, entry: CacheEntry) -> None:
+        _ = entry.nbytes
+        entry.df, entry.arrow = None, None
+
+    def _enforce_budget(self, keep: str | None) -> None:
+        if self.budget_bytes is None:
             return
-        for step_id in list(self._entries):
-            if self.total_bytes <= self.budget_bytes:
+        total = self.total_bytes
+        if total <= self.budget_bytes:
+            return
+        needed = self._needed
+        resident = [(sid, e) for sid, e in self._entries.items()
+                    if e.df is not None and sid != keep and sid not in self._pinned]
+
+        def later(sid: str) -> bool:
+            return needed is None or sid in needed
+
+        on_disk = [(sid, e) for sid, e in resident if e.on_disk is not None]
+        order = [p for p in on_disk if not later(p[0])] + [p for p in on_disk if later(p[0])]
+        if self.spill_dir is not None:
+            spillable = [(sid, e) for sid, e in resident if e.on_disk is None and not e.backing_soon]
+            order += [p for p in spillable if not later(p[0])] + [p for p in spillable if later(p[0])]
+        for sid, entry in order:
+            if total <= self.budget_bytes:
                 break
-            if step_id != keep:
-                self.spill(step_id)
+            size = entry.nbytes
+            if entry.on_disk is not None:
+                self._release(entry)
+            elif self.spill(sid) is None:
+                continue
+            total -= size
 
     def _drop_spill(self, step_id: str) -> None:
         entry = self._entries.get(step_id)

@@ -37,9 +37,20 @@ STRIPPED_KEYS = ("component", "connection")
 _DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO})
 
 
-def driver_inputs(step: Step, results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict]]:
-    """The `inputs` dict for a step, and one `inputs_resolved` record per DataFrame wired in."""
-    upstream = [u for u in step.upstream if isinstance(results.get(u, {}).get("df"), pd.DataFrame)]
+def driver_inputs(step: Step, results: dict[str, dict[str, Any]],
+                  cache: DataFrameCache | None = None) -> tuple[dict[str, Any] | None, list[dict]]:
+    """The `inputs` dict for a step, and one `inputs_resolved` record per DataFrame wired in.
+
+    With `cache`, the frames come from it (`results` then hold what the drivers returned besides
+    `df`), so a frame the cache moved out of memory is read back only when a step needs it."""
+    def frame(u: str) -> pd.DataFrame | None:
+        if cache is not None and u in results and u in cache:
+            return cache.get(u)
+        df = results.get(u, {}).get("df")
+        return df if isinstance(df, pd.DataFrame) else None
+
+    frames = {u: df for u in step.upstream if (df := frame(u)) is not None}
+    upstream = list(frames)
     if not upstream:
         return None, []
     names = {u: f"df_{safe_id(u)}" for u in upstream}
@@ -50,16 +61,16 @@ def driver_inputs(step: Step, results: dict[str, dict[str, Any]]) -> tuple[dict[
     inputs: dict[str, Any] = {}
     resolved = []
     for u in upstream:
-        df = results[u]["df"]
-        inputs[u] = results[u]
+        df = frames[u]
+        inputs[u] = {**results[u], "df": df}
         inputs[names[u]] = df
         resolved.append({"from_step": u, "key": names[u], "rows": len(df), "from_memory": True})
-    first = results[upstream[0]]["df"]
+    first = frames[upstream[0]]
     inputs.setdefault("df", first)
     inputs.setdefault("input_df", first)
     for name, target in step.input_refs.items():
         if target in names:
-            inputs[name] = results[target]["df"]
+            inputs[name] = frames[target]
     return inputs, resolved
 
 
@@ -196,7 +207,7 @@ class LocalAdapter(ExecutionAdapter):
             if connection is not None:
                 config["resolved_connection"] = dict(connection.fields)
                 _write_cleaned(cleaned, config)
-            inputs, resolved = driver_inputs(step, prepared.results)
+            inputs, resolved = driver_inputs(step, prepared.results, prepared.cache)
             for record in resolved:
                 context.log_event("inputs_resolved", step_id=step.id, **record)
             result = self._call_driver(step, config, inputs, ctx) or {}
@@ -207,13 +218,14 @@ class LocalAdapter(ExecutionAdapter):
             return self._failed(prepared, context, step, exc, time.perf_counter() - started)
         ctx.detach()
         duration = time.perf_counter() - started
-        prepared.results[step.id] = result
         rows = None
         if isinstance(result.get("df"), pd.DataFrame):
-            prepared.cache.put(step.id, result["df"])
+            # The frame lives in the cache only (which may move it out of memory); results keep the rest.
+            prepared.results[step.id] = {k: v for k, v in result.items() if k != "df"}
+            prepared.cache.put(step.id, result["df"], backing_soon=prepared.metadata.get("checkpoints", False))
             rows = len(result["df"])
         else:
-            prepared.results.pop(step.id)
+            prepared.results.pop(step.id, None)
             prepared.cache.evict(step.id)
             rows = self._rows_written(context, step.id)
         context.log_metric(f"step_{step.id}_duration", round(duration, 4), unit="seconds", step_id=step.id)

@@ -40,6 +40,7 @@ from osiris_tui.manifest.model import Pipeline, Step
 from osiris_tui.runtime import staleness
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun
 from osiris_tui.runtime.breakpoints import Breakpoint, BreakpointHit, BreakpointStore, ConditionError, When, evaluate
+from osiris_tui.runtime.checkpoints import CachedStep, SessionCheckpoints, connection_fields
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, new_run_id, prepare_run_dir
 from osiris_tui.runtime.executor import ABANDON_AFTER
@@ -69,6 +70,7 @@ class StepStatus:
     started_at: float | None = None  # time.monotonic() when it started running
     runs: int = 0
     cancelled: bool = False  # its last run was cancelled (it is next again)
+    cached_age: float | None = None  # taken from a checkpoint this many seconds old (not run)
 
 
 Reloader = Callable[[], Pipeline]
@@ -89,6 +91,8 @@ class DebugSession:
         reload: Reloader | None = None,
         only: Iterable[str] | None = None,
         breakpoint_store: BreakpointStore | None = None,
+        checkpoints: SessionCheckpoints | None = None,
+        memory_budget: int | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.registry = registry or default_registry()
@@ -131,6 +135,10 @@ class DebugSession:
         self._prefetch_tables = False
         self.previous_outputs = PreviousOutputs()  # what a re-run replaced, for the diff view
         self._watcher: staleness.PipelineWatcher | None = None
+        self.checkpoints = checkpoints
+        self.memory_budget = memory_budget
+        self._cached: dict[str, CachedStep] = {}
+        self._expected: dict[str, str | None] = {}  # each step's identity as the cached plan assumed it
         self._new_run()
 
     @property
@@ -158,6 +166,10 @@ class DebugSession:
                                steps=len(self.pipeline.steps))
         self.prepared: PreparedRun = self.adapter.prepare(self.pipeline, self.context)
         self.prepared.cache.convert_in_background = self._prefetch_tables
+        self.prepared.cache.budget_bytes = self.memory_budget
+        if self.checkpoints is not None:
+            self.prepared.metadata["checkpoints"] = True
+            self.checkpoints.attach(self.context)
         self._status = {s.id: StepStatus(s.id) for s in self.pipeline.steps}
         if self._only is not None:
             keep = self._closure(self._only)
@@ -176,6 +188,7 @@ class DebugSession:
         self._stale_map = None
         self.watch_generation += 1
         self.adapter.warm_up(self.prepared)
+        self._refresh_cached()
 
     def _closure(self, targets: set[str]) -> set[str]:
         keep = set(targets)
@@ -204,6 +217,8 @@ class DebugSession:
             self.interrupt(timeout=timeout)
         self._stop_worker(timeout)
         self._finish_run()
+        if self.checkpoints is not None:  # what is still being written is dropped after a stop
+            self.checkpoints.close(cancel=self.run_state is RunState.INTERRUPTED)
         with self._lock:
             self.adapter.cleanup(self.prepared)
             self.context.close()
@@ -567,7 +582,7 @@ class DebugSession:
     def input_tables(self, step_id: str) -> list[tuple[str, str, pa.Table]]:
         """(input name such as "df_orders", upstream step id, table) for each cached frame `step_id`
         reads, in input order: the very tables of those steps' outputs (`output_table`)."""
-        _, resolved = driver_inputs(self.pipeline.step(step_id), self.prepared.results)
+        _, resolved = driver_inputs(self.pipeline.step(step_id), self.prepared.results, self.prepared.cache)
         tables = []
         for record in resolved:
             table = self.prepared.cache.table(record["from_step"])
@@ -594,7 +609,7 @@ class DebugSession:
 
     def input_frame(self, step_id: str) -> pd.DataFrame | None:
         """The first input a step reads (what a writer wrote), when its upstream outputs are cached."""
-        inputs, _ = driver_inputs(self.pipeline.step(step_id), self.prepared.results)
+        inputs, _ = driver_inputs(self.pipeline.step(step_id), self.prepared.results, self.prepared.cache)
         return None if inputs is None else inputs.get("df")
 
     def config(self, step_id: str) -> dict[str, Any]:
@@ -636,6 +651,59 @@ class DebugSession:
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no command is running or queued."""
         return self.wait_until(lambda s: s.idle, timeout)
+
+    # -- checkpoints and memory -----------------------------------------------------------------------
+    def _connection_fields(self, step: Step) -> dict[str, Any] | None:
+        return connection_fields(self.adapter, step)
+
+    def cached_steps(self) -> dict[str, CachedStep]:
+        """The steps not run yet that have a checkpoint for their current fingerprint (shown as "cached")."""
+        with self._lock:
+            return dict(self._cached)
+
+    def toggle_reuse(self, step_id: str) -> bool | None:
+        """Flip whether `step_id` is taken from its checkpoint; returns the new choice (None: no checkpoints)."""
+        step = self.pipeline.step(step_id)
+        if self.checkpoints is None:
+            return None
+        on = self.checkpoints.toggle(step)
+        self._refresh_cached()
+        self._notify_state(step_id)
+        return on
+
+    def show_frames(self, step_ids: Iterable[str]) -> None:
+        """The frames on screen (a step's output and inputs): the memory budget keeps them in memory."""
+        self.prepared.cache.pin(step_ids)
+
+    def _refresh_cached(self) -> None:
+        if self.checkpoints is None:
+            return
+        with self._lock:
+            done = {sid for sid, st in self._status.items() if st.state in (StepState.DONE, StepState.SKIPPED)}
+            pipeline = self.pipeline
+        try:
+            cached, expected = self.checkpoints.plan(pipeline, self._connection_fields, done)
+        except Exception:  # showing what is cached must never stop a run
+            logger.exception("cannot work out which steps are cached")
+            cached, expected = {}, {}
+        with self._lock:
+            self._cached, self._expected = cached, expected
+
+    def _after_step(self, step_id: str | None = None) -> None:
+        """Tell the cache which frames later steps still read, and work out what is cached now (again only
+        when `step_id`'s output is not what the last plan expected: a re-extracted table, a re-run)."""
+        with self._lock:
+            open_steps = [s for s in self.prepared.plan
+                          if self._status[s.id].state not in (StepState.DONE, StepState.SKIPPED)]
+            needed = {u for s in open_steps for u in s.upstream}
+        self.prepared.cache.set_needed(needed)
+        if self.checkpoints is None:
+            return
+        if step_id is not None and self.checkpoints.identity(step_id) == self._expected.get(step_id, "?"):
+            with self._lock:
+                self._cached.pop(step_id, None)
+            return
+        self._refresh_cached()
 
     # -- worker --------------------------------------------------------------------------------------
     def _worker(self) -> None:
@@ -751,7 +819,13 @@ class DebugSession:
                 step = self._reloaded(step)
             except InputError as exc:
                 return self._record_failure(step.id, exc.render(), exc.render(), previous)
-        result = self.adapter.run_step(self.prepared, self.context, step.id, step)
+        result = None
+        if self.checkpoints is not None and not reload:
+            result = self.checkpoints.reuse_step(self.prepared, self.context, step, self._connection_fields)
+        if result is None:
+            result = self.adapter.run_step(self.prepared, self.context, step.id, step)
+            if result.ok and self.checkpoints is not None:
+                self.checkpoints.step_done(self.prepared, self.context, step, self._connection_fields)
         if not result.ok:
             if result.cancelled:
                 with self._lock:
@@ -765,7 +839,8 @@ class DebugSession:
                                         result.duration)
         with self._lock:
             self._status[step.id] = StepStatus(step.id, StepState.DONE, result.rows, result.duration,
-                                               runs=previous.runs + 1)
+                                               runs=previous.runs + 1, cached_age=result.cached_age)
+        self._after_step(None if reload else step.id)
         self._notify_state(step.id)
         return True
 
@@ -897,9 +972,12 @@ class DebugSession:
                             self._status[sid] = StepStatus(sid, StepState.PENDING, runs=self._status[sid].runs)
                             self.prepared.cache.evict(sid)
                             self.prepared.results.pop(sid, None)
+                            if self.checkpoints is not None:
+                                self.checkpoints.forget([sid])
                 next_id = self.next_step_id()
                 if next_id is not None:
                     self.run_state = RunState.PAUSED
+            self._after_step()
             if next_id is None:
                 self._finish_run()
             else:

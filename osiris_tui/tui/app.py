@@ -401,7 +401,7 @@ class DebuggerApp(App[None]):
         markers = {bp.step_id: "●" for bp in session.breakpoint_list() if bp.enabled}
         markers.update({sid: "○" for sid in breakpoints if sid not in markers})
         self._last_stale = session.stale_steps()
-        self.step_list.update_steps(statuses, markers, self._last_stale)
+        self.step_list.update_steps(statuses, markers, self._last_stale, cached=session.cached_steps())
         if (dag := self._mounted("dag_view")) is not None:
             dag.update_steps(statuses)
         changed = {s.step_id for s in statuses if self._last_status.get(s.step_id) != s}
@@ -442,6 +442,8 @@ class DebuggerApp(App[None]):
         if step_id == self.selected_step_id:
             return
         self.selected_step_id = step_id
+        if step_id in self.session.pipeline.step_ids:  # its frames stay in memory while shown
+            self.session.show_frames([step_id, *self.session.pipeline.step(step_id).upstream])
         self._show_step(step_id)
         if self._last_stale:  # the header tells why the selected step is stale
             self._update_header()
@@ -590,6 +592,21 @@ class DebuggerApp(App[None]):
                                         session.put_breakpoint,
                                         lambda bp: session.remove_breakpoint(bp.step_id, bp.when),
                                         session.clear_breakpoints), edit)
+    def action_toggle_reuse(self) -> None:
+        step_id = self._require_selection()
+        if step_id is None:
+            return
+        on = self.session.toggle_reuse(step_id)
+        self.drain_session_updates()
+        cached = self.session.cached_steps().get(step_id)
+        if on is None:
+            self.notify("Checkpoints are off (--cache-size 0)", severity="warning")
+        elif not on:
+            self.notify(f"{step_id} will run (its checkpoint is not used)", timeout=3)
+        elif cached is not None:
+            self.notify(f"{step_id} will be taken from its checkpoint ({fmt.age(cached.age)})", timeout=3)
+        else:
+            self.notify(f"{step_id} will be taken from its checkpoint once it has one", timeout=3)
 
     def action_rerun(self) -> None:
         step_id = self._require_selection()

@@ -48,6 +48,18 @@ def _long(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def age(seconds: float | None) -> str:
+    """How long ago, for checkpoints: `now`, `40s ago`, `12m ago`, `3h ago`, `2d ago`; empty when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return "now"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
 def rows(count: int | None) -> str:
     """`1 row`, `1,204 rows`; empty when unknown."""
     if count is None:

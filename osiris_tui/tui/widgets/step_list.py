@@ -1,6 +1,10 @@
 """StepList: the pipeline's steps in run order, with status, rows, duration, breakpoints, needs and
 the steps that need it.
 
+A step with a checkpoint for its current inputs and config shows its age instead of a duration: "cached
+3h ago" (taken from the checkpoint when the run gets there, or already taken), or "off · 3h ago" when it
+will run anyway (a database extractor not asked to be reused).
+
 A virtual list on the Line API (a `ScrollView` whose `render_line` builds only the rows on screen):
 each step is a block of 2 lines, then its needs ("← a, b", wrapped) and what needs it ("→ c, d +3",
 one line, the rest counted), drawn from plain strings. It handles up/down/home/end/page keys, the
@@ -26,6 +30,7 @@ from textual.strip import Strip
 
 from osiris_tui.manifest.graph import downstream_map
 from osiris_tui.manifest.model import Pipeline
+from osiris_tui.runtime.checkpoints import CachedStep
 from osiris_tui.runtime.session import StepState, StepStatus
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.messages import StepHighlighted
@@ -163,6 +168,7 @@ class StepList(ScrollView, can_focus=True):
         self._statuses: dict[str, StepStatus] = {}
         self._breakpoints: Mapping[str, str] = {}  # step id → its marker (● enabled, ○ disabled)
         self._stale: Mapping[str, str] = {}  # step id → why it is stale
+        self._cached: dict[str, CachedStep] = {}
         self.highlighted: int | None = 0 if self._ids else None
         self._hover: int | None = None
         self._width = -1  # the width the layout below was made for
@@ -197,13 +203,15 @@ class StepList(ScrollView, can_focus=True):
         return dict(self._breakpoints)
 
     def update_steps(self, statuses: Iterable[StepStatus], breakpoints: Iterable[str] | Mapping[str, str],
-                     stale: Mapping[str, str] | None = None) -> None:
-        """Re-render the steps whose status, breakpoint or staleness changed (the line cache compares
-        signatures). `breakpoints`: step ids, or step id → marker; `stale`: step id → reason."""
+                     stale: Mapping[str, str] | None = None, cached: dict[str, CachedStep] | None = None) -> None:
+        """Re-render the steps whose status, breakpoint, staleness or checkpoint changed (the line cache
+        compares signatures). `breakpoints`: step ids, or step id → marker; `stale`: step id → reason;
+        `cached`: the steps not run yet that have a checkpoint."""
         self._statuses = {s.step_id: s for s in statuses}
         self._breakpoints = dict(breakpoints) if isinstance(breakpoints, Mapping) else dict.fromkeys(
             breakpoints, BREAKPOINT)
         self._stale = dict(stale or {})
+        self._cached = dict(cached or {})
         if [s.id for s in self._pipeline.steps] != self._ids:
             self.set_pipeline(self._pipeline)
             return
@@ -283,8 +291,9 @@ class StepList(ScrollView, can_focus=True):
             component = "step-list--hover"
         else:
             component = ""
+        age = self.cached_text(status, self._cached.get(step_id))
         signature = (status, self._breakpoints.get(step_id), self._stale.get(step_id), live, component,
-                     self.has_focus, width)
+                     self.has_focus, width, age)
         cached = self._cache.get((step_index, line))
         if cached is not None and cached[0] == signature:
             return cached[1]
@@ -304,8 +313,11 @@ class StepList(ScrollView, can_focus=True):
                 icon, icon_style = STALE
             marker = self._breakpoints.get(step.id)
             bp = (marker, "bold red" if marker == BREAKPOINT else "dim red") if marker else (" ", "")
+            cached = self.cached_text(status, self._cached.get(step.id))
             if status.state is StepState.FAILED:
                 right = ("failed", "red")
+            elif cached is not None:
+                right = cached
             else:
                 right = (self._live_duration(status), "yellow" if status.state is StepState.RUNNING else "dim")
             room = inner - 4 - (len(right[0]) + 1 if right[0] else 0)
@@ -333,6 +345,17 @@ class StepList(ScrollView, can_focus=True):
                 used += len(text)
         segments.append(Segment(" " * max(0, width - used), row))
         return Strip(segments).crop(0, width).simplify()
+
+    @staticmethod
+    def cached_text(status: StepStatus, cached: CachedStep | None) -> tuple[str, str] | None:
+        """(text, style) of a step's checkpoint in the list, None when it has none to show."""
+        if status.state is StepState.DONE and status.cached_age is not None:
+            return f"cached {fmt.age(status.cached_age)}", "cyan"
+        if status.state in (StepState.DONE, StepState.RUNNING, StepState.FAILED) or cached is None:
+            return None
+        if cached.reuse:
+            return f"cached {fmt.age(cached.age)}", "cyan"
+        return f"off · {fmt.age(cached.age)}", "dim"
 
     def _label(self, step_id: str, width: int) -> str:
         """`step_id` as shown in `width` cells, distinct from the other steps' ids at that width."""
