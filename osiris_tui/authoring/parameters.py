@@ -98,7 +98,7 @@ def rows(pipeline: Pipeline, found: Usage, edited: Collection[str] = ()) -> list
         source = "set here" if name in edited else pipeline.param_sources.get(name, "default" if known else "unset")
         text = pipeline.param_text.get(name, _text(value)) if known else "(no value)"
         if is_secret_key(name) and known:
-            text = MASK
+            value, text = MASK, MASK
         steps = sorted(found.steps.get(name, ()), key=lambda s: order.get(s, len(order)))
         out.append(ParamRow(name, value, text, source, tuple(steps)))
     return out

@@ -4,6 +4,7 @@ tree, and an OML pipeline's parameters with where each value came from."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ ERROR_LINE = "#5f0000"
 def sql_view(sql: str, error: str | None = None) -> RenderableType:
     """`sql` highlighted with line numbers; with `error`, the line (and column) it points at marked."""
     place: SqlPlace | None = error_place(error, sql) if error else None
+    if sql.endswith("\n"):
+        sql = sql[:-1]  # a block scalar's last line break is no line of its own
     syntax = Syntax(sql, "sql", theme="ansi_dark", line_numbers=True, word_wrap=True,
                     background_color="default", highlight_lines={place.line} if place else None)
     if place is None:
@@ -35,10 +38,15 @@ def sql_view(sql: str, error: str | None = None) -> RenderableType:
     return Group(syntax, Text(f"✗ {where}: {_first_line(error or '')}", style="red"))
 
 
+_DB_MESSAGE = re.compile(r"\b(?:\w+ )?Error: .*")
+
+
 def _first_line(error: str) -> str:
+    """The database's own message (`Binder Error: …`) from the first line of a step error."""
     for line in error.splitlines():
         if line.strip():
-            return line.strip()
+            m = _DB_MESSAGE.search(line)
+            return m.group() if m else line.strip()
     return error
 
 

@@ -57,9 +57,6 @@ class ConfigView(VerticalScroll):
     ConfigView.editing > Static {
         display: none;
     }
-    ConfigView.editing > #config-header {
-        display: block;
-    }
     """
 
     def __init__(self, session: Any, **kwargs: Any) -> None:
@@ -157,7 +154,7 @@ class ConfigView(VerticalScroll):
         parts: list[RenderableType] = []
         sql = locate.sql_keys(config)
         for i, key in enumerate(sql):
-            parts.append(Text.assemble((key, "bold"), ("  SQL · v edit · o open the file", "dim")))
+            parts.append(Text.assemble((key, "bold"), (" — SQL · v edit · o open the file", "dim")))
             parts.append(sql_view(config[key], error if i == 0 else None))
             parts.append(Text(""))
         if error and not sql:
