@@ -17,7 +17,7 @@ from osiris_tui.manifest.components import NO_DEFAULT, get_spec
 from osiris_tui.manifest.model import Pipeline
 from osiris_tui.manifest.params import coerce, referenced
 from osiris_tui.manifest.yamlio import load_document
-from osiris_tui.secrets import MASK, is_secret_key
+from osiris_tui.secrets import MASK, is_secret_key, mask_text
 
 _WHOLE = re.compile(r"\$\{params\.([^}]+)\}")
 # Options without a default in the specs, by the type their value must have.
@@ -97,6 +97,7 @@ def rows(pipeline: Pipeline, found: Usage, edited: Collection[str] = ()) -> list
         value = pipeline.params.get(name)
         source = "set here" if name in edited else pipeline.param_sources.get(name, "default" if known else "unset")
         text = pipeline.param_text.get(name, _text(value)) if known else "(no value)"
+        text = mask_text(text)
         if is_secret_key(name) and known:
             value, text = MASK, MASK
         steps = sorted(found.steps.get(name, ()), key=lambda s: order.get(s, len(order)))

@@ -12,6 +12,7 @@ from osiris_tui.authoring import locate, parameters
 from osiris_tui.authoring.errors import EditRefused
 from osiris_tui.authoring.external import editor_command
 from osiris_tui.authoring.overrides import ParamOverrides
+from osiris_tui.secrets import mask_text
 from osiris_tui.tui.screens.param_dialog import ParamDialog
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class AuthoringActions(_Base):
         reload = self._param_overrides.loader(pipeline, self.session.registry.names())
         self.session.reprepare(reload, affected)
         steps = ", ".join(affected) or "no step"
-        self.notify(f"{name} = {text} — {steps} will run again", timeout=5)
+        self.notify(mask_text(f"{name} = {text}") + f" — {steps} will run again", timeout=5)
 
     def reprepared(self, error: str | None) -> None:
         """The session read the pipeline again (a save, $EDITOR, undo, a parameter): show the new config."""

@@ -222,3 +222,26 @@ async def test_setting_a_parameter_reprepares_and_marks_its_steps(tmp_path: Path
         assert (root / "oml_params" / "out" / "monthly_refunded.csv").exists()
     assert oml.read_bytes() == before  # a parameter set in the app is not written to the file
     assert os.environ.get("OSIRIS_PARAM_STATUS") is None
+
+
+async def test_a_file_changed_meanwhile_is_not_overwritten_and_the_editor_stays(tmp_path: Path) -> None:
+    root = copy_samples(tmp_path, "osiris_compiled")
+    manifest = root / "osiris_compiled" / "manifest.yaml"
+    cfg = root / "osiris_compiled" / "cfg" / "join-movies.json"
+    app = DebuggerApp(session_of(manifest, tmp_path))
+    notes: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
+        await settle(pilot)
+        await select(pilot, "extract-movies")
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.config_view.editor is None and "no query to edit" in notes[-1]
+        await select(pilot, "join-movies")
+        editor = await open_editor(pilot)
+        elsewhere = cfg.read_bytes().replace(b"ORDER BY", b"ORDER  BY")
+        cfg.write_bytes(elsewhere)
+        await pilot.press("x", "ctrl+s")
+        await settle(pilot)
+        assert "changed since the editor opened" in notes[-1]
+        assert app.config_view.editor is editor and cfg.read_bytes() == elsewhere

@@ -162,3 +162,49 @@ def test_yaml_anchor_alias_merge_and_tag_are_refused() -> None:
 def test_double_quoted_round_trips() -> None:
     for value in ('a"b\\c', "\x00\x1b\x7f\x85\u2028\ufeff", "tab\tnl\ncr\r", "日本"):
         assert yaml.safe_load("v: " + double_quoted(value)) == {"v": value}
+
+
+def test_json_braces_and_escapes_inside_other_strings() -> None:
+    text = '{"a": "{[\\"}", "b": ["]", {"c": "}"}], "query": "x\\/y \\u00e9"}'
+    new = replace_value(text, ("query",), "SELECT '}'", file=F)
+    assert new == text.replace('"x\\/y \\u00e9"', '"SELECT \'}\'"')
+
+
+def test_yaml_quoted_key_multiline_plain_and_document_markers() -> None:
+    text = '---\n"query": SELECT a,\n  b FROM t   # two lines\nnext: 1\n...\n'
+    new = replace_scalar(text, ("query",), "SELECT c", file=F)
+    assert new == '---\n"query": SELECT c   # two lines\nnext: 1\n...\n'
+
+
+def test_yaml_value_with_colons_hashes_and_quotes() -> None:
+    text = "a:\n  b: x   # note\n  c: 2\n"
+    for value in ("k: v # not a comment", "'quoted'", '"dq"', "- dash", "{flow}", "*star", "&amp", "%pct",
+                  "@at", "`tick", "trailing:", "a\\b"):
+        new = replace_scalar(text, ("a", "b"), value, file=F)
+        _check(text, new, ("a", "b"), value)
+        assert new.endswith("   # note\n  c: 2\n")
+
+
+def test_yaml_comment_lines_around_a_block_stay() -> None:
+    text = "q:\n  # before\n  query: >-\n    folded\n    text\n  # after\nz: 1\n"
+    new = replace_scalar(text, ("q", "query"), "line 1\nline 2", file=F)
+    assert new == "q:\n  # before\n  query: |-\n    line 1\n    line 2\n  # after\nz: 1\n"
+
+
+def test_yaml_flow_sequence_item_and_deeper_indent_block() -> None:
+    text = "steps: [{id: a, config: {sql: x}}]\nother:\n      query: |\n            deep\n"
+    new = replace_scalar(text, ("steps", 0, "config", "sql"), "a, b", file=F)
+    assert new.startswith('steps: [{id: a, config: {sql: "a, b"}}]\n')
+    deep = replace_scalar(text, ("other", "query"), "one\ntwo\n", file=F)
+    assert deep.endswith("      query: |\n            one\n            two\n")
+
+
+def test_yaml_not_a_string_path_errors() -> None:
+    with pytest.raises(EditRefused, match="no key 'query'"):
+        replace_scalar("a: 1\n", ("query",), "x", file=F)
+    with pytest.raises(EditRefused, match="no item 3"):
+        replace_scalar("steps: [a]\n", ("steps", 3), "x", file=F)
+    with pytest.raises(EditRefused, match="cannot be read"):
+        replace_scalar("a: [1\n", ("a",), "x", file=F)
+    with pytest.raises(EditRefused, match="lone surrogate"):
+        replace_scalar("a: b\n", ("a",), "\ud800", file=F)
