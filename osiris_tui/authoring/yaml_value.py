@@ -208,7 +208,7 @@ def _candidates(text: str, site: Scalar, value: str) -> Iterator[tuple[str, int]
         moved = site.style not in ("|", ">") and bool(comment)  # the line's comment moves to the header
         yield _block(value, indent, site.key_column, nl, comment), line_end if moved else site.end
     block_comment = f"  {comment}" if site.style in ("|", ">") and comment else ""
-    if site.style is None and _plain_ok(value) and not site.in_flow:
+    if site.style in (None, "|", ">") and _plain_ok(value) and not site.in_flow:
         yield value + block_comment, site.end
     if site.style == "'" and _single_ok(value):
         yield "'" + value.replace("'", "''") + "'" + block_comment, site.end

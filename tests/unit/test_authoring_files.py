@@ -180,3 +180,14 @@ def test_overrides_reload_keeps_command_line_values_and_text(tmp_path: Path) -> 
     load = fresh.step("load").config
     assert (load["path"], load["limit"], load["header"]) == ("data_007.csv", 5, False)
     assert fresh.step("sql").config["query"].endswith("LIMIT 5")
+
+
+def test_oml_step_with_its_config_under_with(tmp_path: Path) -> None:
+    file = tmp_path / "p.yaml"
+    file.write_text('oml_version: "0.1.0"\nname: w\nsteps:\n  - id: q\n    component: duckdb.processor\n'
+                    "    mode: transform\n    with:\n      query: SELECT 1   # one\n")
+    step = load_pipeline(file, drivers=["duckdb.processor"]).step("q")
+    site = locate.value_site(step, "query")
+    assert site.path == ("steps", 0, "with", "query")
+    locate.save_value(site, "SELECT 2")
+    assert file.read_text().endswith("    with:\n      query: SELECT 2   # one\n")
