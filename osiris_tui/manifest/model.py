@@ -81,6 +81,8 @@ class Pipeline:
     steps: list[Step]
     warnings: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    param_sources: dict[str, str] = field(default_factory=dict)  # "default", "OSIRIS_PARAM_X", "--param"
+    param_text: dict[str, str] = field(default_factory=dict)  # env/--param values as given (text)
 
     @property
     def base_dir(self) -> Path:

@@ -199,5 +199,5 @@ def load_oml(
     ordered, forward = order_steps(doc, steps, raws)
     return Pipeline(
         name=str(resolved["name"]), path=doc.path, kind="oml", steps=ordered, warnings=warnings + forward,
-        params=plain(effective.values),
+        params=plain(effective.values), param_sources=dict(effective.sources), param_text=dict(effective.raw),
     )

@@ -31,10 +31,12 @@ def coerce(text: str) -> Any:
 
 @dataclass
 class Params:
-    """Effective parameter values. `raw` keeps the original text of env/CLI values for string splicing."""
+    """Effective parameter values. `raw` keeps the original text of env/CLI values for string splicing;
+    `sources` says where each value came from: "default", "OSIRIS_PARAM_<NAME>" or "--param"."""
 
     values: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
 
     def lookup(self, name: str) -> tuple[bool, Any, str]:
         """(found, typed value, text for splicing into a longer string)."""
@@ -57,12 +59,15 @@ def collect(
         if isinstance(spec, dict):
             if "default" in spec:
                 params.values[str(name)] = spec["default"]
+                params.sources[str(name)] = "default"
         else:
             params.values[str(name)] = spec
+            params.sources[str(name)] = "default"
     for key, text in env.items():
         if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
             name = key[len(ENV_PREFIX):].lower()
             params.values[name], params.raw[name] = coerce(text), text
+            params.sources[name] = key
     if cli:
         check_cli(doc, data, block or {}, cli)
     for name, text in (cli or {}).items():
@@ -70,6 +75,8 @@ def collect(
             params.values[name], params.raw[name] = coerce(text), text
         else:
             params.values[name] = text
+            params.raw.pop(name, None)
+        params.sources[name] = "--param"
     return params
 
 

@@ -516,6 +516,12 @@ class DebugSession:
             cancellation.cancel("cancelled by a restart")
         self._command("restart")
 
+    def reprepare(self, reload: Reloader | None = None, affected: Iterable[str] = ()) -> None:
+        """Load the pipeline again (with `reload`, used from now on by re-run and restart, e.g. with new
+        parameter values; else the current loader): configs are replaced, and the `affected` steps and
+        everything downstream are pending again."""
+        self._command("reprepare", (reload, list(affected)))
+
     def _command(self, name: str, arg: Any = None) -> None:
         with self._lock:
             if self.run_state is RunState.CLOSED or self._stopping:
@@ -728,6 +734,8 @@ class DebugSession:
                     with self._lock:
                         self._goal = ("rerun_stale", todo)
                     self._run_loop()
+                elif name == "reprepare":
+                    self._do_reprepare(*arg)
                 else:
                     passing = self.next_step_id()
                     if name == "continue":
@@ -982,6 +990,47 @@ class DebugSession:
                 self._finish_run()
             else:
                 self._pause_before(next_id)
+
+    def _do_reprepare(self, reload: Reloader | None, affected: list[str]) -> None:
+        reload = reload or self._reload
+        if reload is None:
+            return
+        try:
+            fresh = reload()
+        except InputError as exc:
+            self.context.log_event("reprepare_failed", error=exc.render())
+            return
+        if fresh.step_ids != self.pipeline.step_ids:
+            self.context.log_event("reprepare_failed", error="the steps changed: press R to restart")
+            return
+        with self._lock:
+            self._reload = reload
+            by_id = {s.id: s for s in fresh.steps}
+            self.pipeline.steps[:] = [replace(s, config=by_id[s.id].config, source=by_id[s.id].source)
+                                      for s in self.pipeline.steps]
+            self.pipeline.params, self.pipeline.param_sources = fresh.params, fresh.param_sources
+            self.pipeline.param_text = fresh.param_text
+            reset = set(affected)
+            for sid in affected:
+                reset.update(self.pipeline.downstream(sid))
+            for sid in reset:
+                st = self._status.get(sid)
+                if st is not None and st.state in (StepState.DONE, StepState.FAILED):
+                    self._status[sid] = StepStatus(sid, StepState.PENDING, runs=st.runs)
+                    self.prepared.cache.evict(sid)
+                    self.prepared.results.pop(sid, None)
+            next_id = self.next_step_id()
+            for sid, st in self._status.items():
+                if st.state is StepState.PAUSED and sid != next_id:
+                    self._status[sid] = replace(st, state=StepState.PENDING)
+            if next_id is not None and self.run_state in (RunState.FINISHED, RunState.FAILED) \
+                    and self.failed_step_id() is None:
+                self.run_state = RunState.PAUSED
+        self.context.log_event("pipeline_reprepared", steps=sorted(reset))
+        if next_id is not None and self.run_state is not RunState.READY:
+            self._pause_before(next_id)
+        else:
+            self._notify_state()
 
     def _do_restart(self) -> None:
         self._finish_run()  # the run being replaced ends properly (status.json, run_end)

@@ -27,6 +27,7 @@ from textual.widgets import Header, Static
 from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, StateChange
 from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepStatus
 from osiris_tui.tui import format as fmt
+from osiris_tui.tui.authoring_actions import AuthoringActions
 from osiris_tui.tui.commands import KEYS, DebuggerCommands, KeyAction, actions_of, bindings
 from osiris_tui.tui.messages import SessionUpdated, StepHighlighted
 from osiris_tui.tui.screen_guard import screen_session, screen_text
@@ -129,7 +130,7 @@ class KeyBar(Static):
         return Content.from_markup(" ".join(shown) + " " * gap + right_markup)
 
 
-class DebuggerApp(App[None]):
+class DebuggerApp(AuthoringActions, App[None]):
     """`DebuggerApp(session, run=False).run()`: starts the session on mount, closes it on exit."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
@@ -389,6 +390,8 @@ class DebuggerApp(App[None]):
             elif record.name == "steps_stale":
                 ids = data.get("step_ids") or []
                 self.notify(f"Stale: {', '.join(map(str, ids))} — c re-runs them", timeout=4)
+            elif record.name in ("pipeline_reprepared", "reprepare_failed"):
+                self.reprepared(data.get("error"))
 
     def _sync_state(self, running_target: str | None) -> None:
         session = self.session
@@ -505,6 +508,9 @@ class DebuggerApp(App[None]):
             if action == "data_search":  # with no frame shown, `/` filters the events as on other tabs
                 return self.tabs.active == "data" and self.data_view.view is not None
             return self.tabs.active == "data"
+        if action in self.EDIT_ACTIONS:  # not while the editor is open
+            view = self._mounted("config_view")
+            return view is None or not view.editing
         if action == "focus_table":  # Enter / l on the step list
             return self.focused is self.step_list
         return True
