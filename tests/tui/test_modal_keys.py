@@ -58,3 +58,15 @@ async def test_ctrl_q_does_not_stack_a_second_quit_dialog(tmp_path: Path) -> Non
             assert app.is_running
     finally:
         gate.release.set()
+
+
+def test_no_two_app_keys_share_a_key() -> None:
+    """Every key reaches one action; only `/` is shared, told apart by the tab it is pressed on."""
+    from collections import Counter
+
+    from osiris_tui.tui.commands import KEYS
+
+    counts = Counter(key for k in KEYS for key in k.keys.split(","))
+    assert {key for key, n in counts.items() if n > 1} == {"slash"}
+    displays = Counter(part for k in KEYS for part in k.display.split(" / "))
+    assert {d for d, n in displays.items() if n > 1} == {"/"}
