@@ -12,8 +12,9 @@ as decimal(10,2) equals `1.1000` as decimal(12,4)), timestamps at the finer of t
 1 µs, 1 ns is not 0 µs), an integer and a float by exact value (2**53 + 1 is not 2.0**53). A column
 whose two types DuckDB cannot compare (a number in A, text in B) is compared by its text.
 
-Duplicate keys are an error (`DuplicateKeyError`, with how many key values repeat and one example): a
-key that matches several rows cannot say which row became which. Without keys, duplicates are counted.
+Duplicate keys are an error (`DuplicateKeyError`, with how many key values repeat and one example) when
+the repeated key is on both sides: a key that matches several rows cannot say which row became which. A
+key repeated on one side only is that many rows added (or removed). Without keys, duplicates are counted.
 
 The result holds counts and, as Arrow, the row numbers of the differing rows and which cells differ
 (a few bytes per differing row); `DiffResult.page(start, stop)` takes the values of a page of them from
