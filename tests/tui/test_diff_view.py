@@ -17,12 +17,14 @@ from osiris_tui.runtime.connections import Connections
 from osiris_tui.runtime.previous_outputs import PreviousOutput
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.screens.row_view import RowViewScreen
 from osiris_tui.tui.widgets.data.diff_view import (
     CHANGED_CELL,
     DiffScreen,
     KeyPicker,
     configured_keys,
     render_page,
+    row_fields,
 )
 
 try:
@@ -96,6 +98,14 @@ async def test_rerun_then_d_shows_the_summary_and_the_changed_cells(tmp_path: Pa
         await pilot.press("left_square_bracket")
         assert table.cursor_coordinate == first
         assert "change 1 of" in str(screen.status.render())
+        # Enter: the row in full, the changed cell's two values
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RowViewScreen)
+        assert {"rating (A)", "rating (B)", "title"} <= {f.name for f in app.screen.fields}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
         # run keys do nothing behind it
         await pilot.press("r", "c")
         await settle(pilot)
@@ -231,3 +241,13 @@ async def test_a_duplicate_key_is_shown_with_the_way_out() -> None:
         await pilot.pause()
         assert screen.result is not None and screen.result.kind == "rows"
         assert (screen.result.removed, screen.result.added) == (2, 1)
+
+
+def test_row_fields_give_both_values_of_a_changed_cell() -> None:
+    a = pa.table({"id": [1, 2], "v": [1.5, 2.0], "gone": ["x", "y"]})
+    b = pa.table({"id": [1, 2], "v": [1.5, 2.25], "new": [True, False]})
+    result = diff(a, b, ["id"])
+    page = result.page(0, 10)
+    fields = row_fields(result, page, 0)
+    assert [(f.name, f.value) for f in fields] == [("id", 2), ("v (A)", 2.0), ("v (B)", 2.25), ("new", False),
+                                                   ("gone", "y")]
