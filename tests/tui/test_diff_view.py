@@ -251,3 +251,19 @@ def test_row_fields_give_both_values_of_a_changed_cell() -> None:
     fields = row_fields(result, page, 0)
     assert [(f.name, f.value) for f in fields] == [("id", 2), ("v (A)", 2.0), ("v (B)", 2.25), ("new", False),
                                                    ("gone", "y")]
+
+
+async def test_columns_named_like_anything() -> None:
+    before = pa.table({"id": [1, 2], "±": ["a", "b"], "c0": [1, 2], "status": ["x", "y"]})
+    after = pa.table({"id": [1, 2], "±": ["a", "B"], "c0": [1, 3], "status": ["x", "y"]})
+    app = App()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = DiffScreen(StubSession(before, after), "odd")  # type: ignore[arg-type]
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.result is not None and screen.result.changed == 1
+        assert screen.result.cells == {"±": 1, "c0": 1, "status": 0}
+        assert screen.page is not None and screen.page.columns == ["id", "±", "c0", "status"]
+        assert screen.table.column_count == 5

@@ -363,9 +363,9 @@ class DiffScreen(ModalScreen[None]):
         table.clear(columns=True)
         result = self.result
         keys = set(result.keys) if result is not None else set()
-        table.add_column(Text(""), key="status")
-        for name in page.columns:
-            table.add_column(Text(name, style=KEY_LABEL if name in keys else "bold"), key=name)
+        table.add_column(Text(""), key="±")
+        for i, name in enumerate(page.columns):  # keyed by position: a column may be called anything
+            table.add_column(Text(name, style=KEY_LABEL if name in keys else "bold"), key=f"c{i}")
         for i, row in enumerate(page.rows):
             table.add_row(*row, key=str(page.start + i))
         self.change_index = None
