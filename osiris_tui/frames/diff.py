@@ -58,7 +58,9 @@ class DuplicateKeyError(DiffError):
     """The key columns do not identify one row of a side: `count` key values occur more than once."""
 
     def __init__(self, side: str, keys: Sequence[str], count: int, example: dict[str, Any], times: int) -> None:
-        shown = ", ".join(f"{k}={v!r}" for k, v in example.items())
+        from osiris_tui.frames.format import plain  # only when there is an error to tell
+
+        shown = ", ".join(f"{k}={plain(v)}" for k, v in example.items())
         what = "key value occurs" if count == 1 else "key values occur"
         self.detail = f"{count:,} {what} more than once (e.g. {shown}: {times:,} rows)"
         super().__init__(f"{', '.join(keys)} is not unique in {side}: {self.detail}", side=side,
