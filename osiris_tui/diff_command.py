@@ -12,6 +12,7 @@ checkpoints adds its own finder there (`register_output_finder`), and `osiris-tu
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import threading
@@ -152,13 +153,21 @@ def compare(a: Any, b: Any, keys: Sequence[str], names: tuple[str, str]) -> Any:
     return outcome["result"]
 
 
+def _preload() -> threading.Thread:
+    """Import the report (and pandas, which `frames.format` needs) in a thread while the files are read and
+    compared: DuckDB and Parquet reads release the GIL, so the import costs next to nothing then."""
+    thread = threading.Thread(target=importlib.import_module, args=("osiris_tui.frames.diff_report",),
+                              name="osiris-diff-import", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_diff(argv: Sequence[str], out: TextIO | None = None) -> int:
     """`osiris-tui diff …`: print the summary (or JSON); 0 equal, 1 different; bad input raises InputError."""
-    from osiris_tui.frames.diff import DiffError
-    from osiris_tui.frames.diff_report import row_json, row_line, summary_text
-
     out = out or sys.stdout
     args = diff_parser().parse_args(argv)
+    preload = _preload()
+    from osiris_tui.frames.diff import DiffError
     if args.step is not None and not (args.a.is_dir() or args.b.is_dir()):
         raise InputError(f"--step {args.step}: A and B are files, not directories of outputs",
                          hint="leave out --step, or give two directories")
@@ -168,6 +177,9 @@ def run_diff(argv: Sequence[str], out: TextIO | None = None) -> int:
         result = compare(tables[0], tables[1], args.key, (str(paths[0]), str(paths[1])))
     except DiffError as exc:
         raise _input_error(exc, paths) from None
+    preload.join()
+    from osiris_tui.frames.diff_report import row_json, row_line, summary_text
+
     page = result.page(0, SAMPLE_ROWS)
     rows = page.rows(result.keys)
     if args.json:

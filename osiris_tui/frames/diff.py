@@ -12,8 +12,9 @@ as decimal(10,2) equals `1.1000` as decimal(12,4)), timestamps at the finer of t
 1 µs, 1 ns is not 0 µs), an integer and a float by exact value (2**53 + 1 is not 2.0**53). A column
 whose two types DuckDB cannot compare (a number in A, text in B) is compared by its text.
 
-Duplicate keys are an error (`DuplicateKeyError`, with how many key values repeat and one example): a
-key that matches several rows cannot say which row became which. Without keys, duplicates are counted.
+Duplicate keys are an error (`DuplicateKeyError`, with how many key values repeat and one example) when
+the repeated key is on both sides: a key that matches several rows cannot say which row became which. A
+key repeated on one side only is that many rows added (or removed). Without keys, duplicates are counted.
 
 The result holds counts and, as Arrow, the row numbers of the differing rows and which cells differ
 (a few bytes per differing row); `DiffResult.page(start, stop)` takes the values of a page of them from
@@ -57,7 +58,9 @@ class DuplicateKeyError(DiffError):
     """The key columns do not identify one row of a side: `count` key values occur more than once."""
 
     def __init__(self, side: str, keys: Sequence[str], count: int, example: dict[str, Any], times: int) -> None:
-        shown = ", ".join(f"{k}={v!r}" for k, v in example.items())
+        from osiris_tui.frames.format import plain  # only when there is an error to tell
+
+        shown = ", ".join(f"{k}={plain(v)}" for k, v in example.items())
         what = "key value occurs" if count == 1 else "key values occur"
         self.detail = f"{count:,} {what} more than once (e.g. {shown}: {times:,} rows)"
         super().__init__(f"{', '.join(keys)} is not unique in {side}: {self.detail}", side=side,
@@ -432,8 +435,36 @@ class DiffJob:
                 name = self.names[0] if side == "a" else self.names[1]
                 raise DuplicateKeyError(name, self.keys, count, example, found.column("times")[0].as_py())
 
+    def _aligned(self) -> bool:
+        """Whether row i of A has the key of row i of B, for every i, with the keys strictly ascending (so
+        unique): one key column, equal on both sides, without NULLs — a re-run of a query that orders
+        its output by its key. Then rows match by position and no join is needed."""
+        if len(self.keys) != 1 or self.a.num_rows != self.b.num_rows or self.a.num_rows < 2:
+            return False
+        ka, kb = self.a.column(self.keys[0]), self.b.column(self.keys[0])
+        if ka.type != kb.type or ka.null_count or not (pa.types.is_integer(ka.type) or pa.types.is_string(ka.type)
+                                                       or pa.types.is_large_string(ka.type)
+                                                       or pa.types.is_timestamp(ka.type)
+                                                       or pa.types.is_date(ka.type)):
+            return False
+        try:
+            ascending = pc.all(pc.less(ka.slice(0, len(ka) - 1), ka.slice(1))).as_py()
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            return False
+        return bool(ascending) and ka.equals(kb)
+
+    def _positional(self, pairs: list[Pair], row: str) -> pa.Table:
+        tests = [_text_distinct(x, y) if text else _distinct(x, y, tx, ty) for _, x, y, tx, ty, text in pairs]
+        flags = "".join(f", {test} AS f{i}" for i, test in enumerate(tests))
+        differs = " OR ".join(f"f{i}" for i in range(len(tests))) or "false"
+        outs = "".join(f", f{i}" for i in range(len(tests)))
+        return self._sql(f"SELECT ra, rb{outs} FROM (SELECT a.{row} AS ra, b.{row} AS rb{flags} "
+                         f"FROM a POSITIONAL JOIN b) WHERE {differs} ORDER BY ra")
+
     def _keyed(self, col_a: dict[str, str], col_b: dict[str, str], types_a: dict[str, pa.DataType],
                types_b: dict[str, pa.DataType], pairs: list[Pair], row: str) -> pa.Table:
+        if self._aligned():
+            return self._positional(pairs, row)
         on = " AND ".join(f"a.{col_a[k]} IS NOT DISTINCT FROM b.{col_b[k]}" for k in self.keys)
         tests = [_text_distinct(x, y) if text else _distinct(x, y, tx, ty) for _, x, y, tx, ty, text in pairs]
         both = f"a.{row} IS NOT NULL AND b.{row} IS NOT NULL"

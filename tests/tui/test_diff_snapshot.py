@@ -27,5 +27,7 @@ def test_diff_view(snap_compare, fixed_times: None, tmp_path: Path) -> None:
         assert isinstance(app.screen, DiffScreen) and app.screen.result is not None
         await pilot.press("right_square_bracket")
         await settle(pilot)
+        app.clear_notifications()  # a toast about the edited file is not what this picture is of
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

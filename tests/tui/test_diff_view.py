@@ -6,20 +6,25 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 from rich.text import Text
+from textual.app import App
 
 from osiris_tui.frames.diff import diff
 from osiris_tui.manifest import load_pipeline
 from osiris_tui.runtime.connections import Connections
-from osiris_tui.runtime.session import DebugSession, RunState
+from osiris_tui.runtime.previous_outputs import PreviousOutput
+from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.screens.row_view import RowViewScreen
 from osiris_tui.tui.widgets.data.diff_view import (
     CHANGED_CELL,
     DiffScreen,
     KeyPicker,
     configured_keys,
     render_page,
+    row_fields,
 )
 
 try:
@@ -93,6 +98,14 @@ async def test_rerun_then_d_shows_the_summary_and_the_changed_cells(tmp_path: Pa
         await pilot.press("left_square_bracket")
         assert table.cursor_coordinate == first
         assert "change 1 of" in str(screen.status.render())
+        # Enter: the row in full, the changed cell's two values
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RowViewScreen)
+        assert {"rating (A)", "rating (B)", "title"} <= {f.name for f in app.screen.fields}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
         # run keys do nothing behind it
         await pilot.press("r", "c")
         await settle(pilot)
@@ -145,3 +158,112 @@ def test_render_page_marks_each_kind_of_row() -> None:
     assert page.rows[1][2].plain == "3.0 → 3.25"
     assert page.changes == [(0, 0), (1, 2), (2, 0)]
     assert page.rows[0][3].plain == "x" and page.rows[2][3].plain == ""
+
+
+class _Status:
+    state = StepState.DONE
+    runs = 2
+
+
+class _Step:
+    config = {"primary_key": "id"}
+
+
+class _Pipeline:
+    def step(self, step_id: str) -> _Step:
+        return _Step()
+
+
+class StubSession:
+    """What the diff screen asks of a session: a step's output, its previous output and its inputs."""
+
+    def __init__(self, before: pa.Table, after: pa.Table) -> None:
+        self.before, self.after = before, after
+        self.pipeline = _Pipeline()
+
+    def status(self, step_id: str) -> _Status:
+        return _Status()
+
+    def output_table(self, step_id: str) -> pa.Table:
+        return self.after
+
+    def previous_output(self, step_id: str) -> PreviousOutput:
+        return PreviousOutput(self.before, 1)
+
+    def input_tables(self, step_id: str) -> list:
+        return []
+
+
+async def test_esc_while_comparing_cancels_the_comparison() -> None:
+    n = 3_000_000
+    rng = np.random.default_rng(2)
+    before = pa.table({"id": rng.permutation(n), "v": rng.random(n)})
+    after = pa.table({"id": rng.permutation(n), "v": rng.random(n)})
+    app = App()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = DiffScreen(StubSession(before, after), "big")  # type: ignore[arg-type]
+        app.push_screen(screen)
+        await pilot.pause()
+        assert screen.computing
+        assert "comparing" in str(screen.status.render())
+        for _ in range(1000):  # until the worker has started the job (it gathers the frames first)
+            if screen._job is not None:
+                break
+            await pilot.pause()
+        job = screen._job
+        assert job is not None
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen and not screen.computing
+        assert job.cancelled
+        await app.workers.wait_for_complete()
+        assert screen.result is None
+
+
+async def test_a_duplicate_key_is_shown_with_the_way_out() -> None:
+    before = pa.table({"id": [1, 1, 2], "v": [1, 2, 3]})
+    after = pa.table({"id": [1, 2], "v": [1, 4]})
+    app = App()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = DiffScreen(StubSession(before, after), "dup")  # type: ignore[arg-type]
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(screen.summary.render())
+        assert "id is not unique in previous output of dup (run 1)" in text and "K picks other key columns" in text
+        await pilot.press("K")
+        await pilot.pause()
+        assert isinstance(app.screen, KeyPicker)
+        await pilot.press("space", "enter")  # untick id: whole rows
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.result is not None and screen.result.kind == "rows"
+        assert (screen.result.removed, screen.result.added) == (2, 1)
+
+
+def test_row_fields_give_both_values_of_a_changed_cell() -> None:
+    a = pa.table({"id": [1, 2], "v": [1.5, 2.0], "gone": ["x", "y"]})
+    b = pa.table({"id": [1, 2], "v": [1.5, 2.25], "new": [True, False]})
+    result = diff(a, b, ["id"])
+    page = result.page(0, 10)
+    fields = row_fields(result, page, 0)
+    assert [(f.name, f.value) for f in fields] == [("id", 2), ("v (A)", 2.0), ("v (B)", 2.25), ("new", False),
+                                                   ("gone", "y")]
+
+
+async def test_columns_named_like_anything() -> None:
+    before = pa.table({"id": [1, 2], "±": ["a", "b"], "c0": [1, 2], "status": ["x", "y"]})
+    after = pa.table({"id": [1, 2], "±": ["a", "B"], "c0": [1, 3], "status": ["x", "y"]})
+    app = App()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = DiffScreen(StubSession(before, after), "odd")  # type: ignore[arg-type]
+        app.push_screen(screen)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.result is not None and screen.result.changed == 1
+        assert screen.result.cells == {"±": 1, "c0": 1, "status": 0}
+        assert screen.page is not None and screen.page.columns == ["id", "±", "c0", "status"]
+        assert len(screen.table.columns) == 5

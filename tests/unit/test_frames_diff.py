@@ -262,3 +262,25 @@ def test_cancel_from_another_thread_interrupts_the_query():
         assert isinstance(outcome[0], DiffCancelled)
     finally:
         sys.setswitchinterval(old)
+
+
+def test_outputs_in_key_order_are_matched_by_position_with_the_same_answer():
+    rng = np.random.default_rng(5)
+    n = 5_000
+    ids = np.arange(n) * 3
+    a = t(id=ids, v=rng.integers(0, 5, n), f=rng.random(n), s=pa.array(rng.choice(["x", "y", None], n)))
+    hit = rng.random(n) < 0.05
+    b = t(id=ids, v=np.where(hit, a.column("v").to_numpy() + 1, a.column("v").to_numpy()),
+          f=np.where(rng.random(n) < 0.01, -0.0, a.column("f").to_numpy()), s=a.column("s"))
+    job = DiffJob(a, b, ["id"])
+    assert job._aligned()
+    shuffled = b.take(pa.array(rng.permutation(n)))
+    assert not DiffJob(a, shuffled, ["id"])._aligned()
+    fast, general = diff(a, b, ["id"]), diff(a, shuffled, ["id"])
+    assert (fast.changed, fast.added, fast.removed, fast.cells) == \
+        (general.changed, general.added, general.removed, general.cells)
+    assert fast.changed > 0
+    assert fast.page(0, 50).rows(["id"]) == general.page(0, 50).rows(["id"])
+    assert not DiffJob(t(id=[1, 1, 2]), t(id=[1, 1, 2]), ["id"])._aligned()  # not strictly ascending
+    with pytest.raises(DuplicateKeyError):
+        diff(t(id=[1, 1, 2]), t(id=[1, 1, 2]), ["id"])

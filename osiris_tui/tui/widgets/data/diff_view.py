@@ -4,9 +4,10 @@ The screen shows which two frames are compared (A, B), the summary (`frames.diff
 rows ±, schema drift, null deltas, rows added, removed and changed, changed cells per column) and a
 table of the differing rows, a page at a time: a `+` row is only in B, a `-` row only in A, a `~` row is
 in both with the cells that differ shown as `old → new`, highlighted. `]` / `[` move to the next /
-previous changed cell (across pages), `}` / `{` page, `K` picks the key columns (by default the step's
-`primary_key` or `upsert_keys`; none: whole rows are compared as multisets), `i` the next comparison
-(the previous output, then each input), Esc back.
+previous changed cell (across pages), `}` / `{` page, Enter shows the row in full (a changed cell's A
+and B values), `K` picks the key columns (by default the step's `primary_key` or `upsert_keys`; none:
+whole rows are compared as multisets), `i` the next comparison (the previous output, then each input),
+Esc back.
 
 Everything that reads the frames — gathering them, the comparison (`frames.diff`), each page and its
 cells' text — runs in a thread worker; Esc or a new comparison cancels the one that runs.
@@ -34,6 +35,7 @@ from osiris_tui.frames import format as vf
 from osiris_tui.frames.diff import ChangePage, DiffCancelled, DiffError, DiffJob, DiffResult
 from osiris_tui.frames.diff_report import MARKS, STATUS_STYLE, summary_text
 from osiris_tui.runtime.session import DebugSession, StepState
+from osiris_tui.tui.screens.row_view import RowField, RowViewScreen
 
 PAGE_ROWS = 200
 CELL_WIDTH = 40  # characters of a value shown in a cell (the row's values are exact, only cut)
@@ -98,6 +100,7 @@ class RenderedPage:
     columns: list[str]
     rows: list[list[Text]]
     changes: list[tuple[int, int]] = field(default_factory=list)
+    source: ChangePage | None = None  # the page's values (for the row view)
 
 
 def _cut(text: str) -> str:
@@ -114,7 +117,7 @@ def render_page(result: DiffResult, page: ChangePage) -> RenderedPage:
     columns = result.shown_columns()
     before = {n: vf.values(page.before.column(n)) for n in page.before.column_names}
     after = {n: vf.values(page.after.column(n)) for n in page.after.column_names}
-    rendered = RenderedPage(page.start, columns, [])
+    rendered = RenderedPage(page.start, columns, [], source=page)
     for i, status in enumerate(page.status):
         style = STATUS_STYLE[status]
         cells = [Text(MARKS[status], style=f"bold {style}")]
@@ -139,6 +142,26 @@ def render_page(result: DiffResult, page: ChangePage) -> RenderedPage:
         rendered.rows.append(cells)
     return rendered
 
+
+
+def row_fields(result: DiffResult, page: ChangePage, i: int) -> list[RowField]:
+    """Row `i` of the page in full, for the row view: each shown column's value, a changed cell as two
+    fields (`amount (A)`, `amount (B)`)."""
+    status = page.status[i]
+    changed = set(page.changed_columns(i)) if status == "changed" else set()
+    fields = []
+    for name in result.shown_columns():
+        sides = []
+        if name in page.before.column_names and status != "added" and (name in changed or status == "removed"
+                                                                         or name not in page.after.column_names):
+            sides.append(("A", page.before))
+        if name in page.after.column_names and status != "removed" and (name in changed or not sides):
+            sides.append(("B", page.after))
+        for side, table in sides:
+            column = table.column(name)
+            label = f"{name} ({side})" if name in changed else name
+            fields.append(RowField(label, str(column.type), vf.values(column, i, i + 1)[0]))
+    return fields
 
 
 @dataclass
@@ -340,9 +363,9 @@ class DiffScreen(ModalScreen[None]):
         table.clear(columns=True)
         result = self.result
         keys = set(result.keys) if result is not None else set()
-        table.add_column(Text(""), key="status")
-        for name in page.columns:
-            table.add_column(Text(name, style=KEY_LABEL if name in keys else "bold"), key=name)
+        table.add_column(Text(""), key="±")
+        for i, name in enumerate(page.columns):  # keyed by position: a column may be called anything
+            table.add_column(Text(name, style=KEY_LABEL if name in keys else "bold"), key=f"c{i}")
         for i, row in enumerate(page.rows):
             table.add_row(*row, key=str(page.start + i))
         self.change_index = None
@@ -396,6 +419,18 @@ class DiffScreen(ModalScreen[None]):
         page, result = self.page, self.result
         if page is not None and result is not None and page.start > 0:
             self._fetch(self._token, result, max(0, page.start - PAGE_ROWS), False)
+
+    @on(DataTable.CellSelected)
+    def _open_row(self, event: DataTable.CellSelected) -> None:
+        """Enter: the row in full (a changed cell as its A and B values), in the row view."""
+        event.stop()
+        page, result = self.page, self.result
+        if page is None or result is None or page.source is None:
+            return
+        i = event.coordinate.row
+        status = page.source.status[i]
+        title = f"{status} row {vf.count(page.start + i + 1)} of {vf.count(result.differing)} differing"
+        self.app.push_screen(RowViewScreen(row_fields(result, page.source, i), title=title))
 
     @on(DataTable.CellHighlighted)
     def _moved(self, event: DataTable.CellHighlighted) -> None:
