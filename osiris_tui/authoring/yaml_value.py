@@ -21,6 +21,8 @@ import yaml
 
 from osiris_tui.authoring.errors import EditRefused
 from osiris_tui.authoring.json_value import PathKey, with_value
+from osiris_tui.errors import InputError
+from osiris_tui.manifest.yamlio import parse_yaml
 
 _BLOCK_HEADER = re.compile(r"[|>][-+0-9]*(?P<gap>[ \t]+)?(?P<comment>#.*)?$")
 _PLAIN_START = set("-?:,[]{}#&*!|>'\"%@`")
@@ -41,7 +43,17 @@ class Scalar:
     in_flow: bool
 
 
+def _load(text: str, file: Path) -> Any:
+    """The document as the manifest loader reads it (its limits on size, depth and aliases applied)."""
+    try:
+        return parse_yaml(text, file)
+    except InputError as exc:
+        raise EditRefused(f"the YAML cannot be read: {exc.message}", file=file, line=exc.line,
+                          hint="fix the file first") from None
+
+
 def _compose(text: str, file: Path) -> yaml.Node:
+    _load(text, file)  # refuses what the loader refuses (alias bombs, bad tags) before composing
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -221,21 +233,21 @@ def replace_scalar(text: str, path: Sequence[PathKey], value: str, *, file: Path
         raise EditRefused("the new value contains a lone surrogate (not valid Unicode text)", file=file)
     site = find_scalar(text, path, file=file)
     try:
-        expected = with_value(yaml.safe_load(text), path, value)
-    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        expected = with_value(_load(text, file), path, value)
+    except (KeyError, IndexError, TypeError):
         raise EditRefused("the YAML cannot be read", file=file, hint="fix the file's syntax first") from None
     for replacement, end in _candidates(text, site, value):
         new = text[:site.start] + replacement + text[end:]
-        if _reads_as(new, expected):
+        if _reads_as(new, expected, file):
             return new
     raise EditRefused("the value cannot be rewritten safely in this file", file=file, line=site.key_line,
                       hint="edit it with the external editor")
 
 
-def _reads_as(text: str, expected: Any) -> bool:
+def _reads_as(text: str, expected: Any, file: Path) -> bool:
     try:
-        return bool(yaml.safe_load(text) == expected)
-    except yaml.YAMLError:
+        return bool(parse_yaml(text, file) == expected)
+    except InputError:
         return False
 
 

@@ -105,7 +105,7 @@ ORDER BY month
 async def test_inline_edit_of_an_oml_query_keeps_comments_then_rerun(tmp_path: Path) -> None:
     root = copy_samples(tmp_path, "oml_params")
     oml = root / "oml_params" / "orders_report.yaml"
-    before = oml.read_text()
+    before = oml.read_bytes().decode()
     app = DebuggerApp(session_of(oml, tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -122,8 +122,8 @@ async def test_inline_edit_of_an_oml_query_keeps_comments_then_rerun(tmp_path: P
         await settle(pilot)
         old_block = before.split("      query: |\n")[1].split("\n\n")[0] + "\n"
         new_block = "".join("        " + line + "\n" for line in OML_EDITED_QUERY.splitlines())
-        assert oml.read_text() == before.replace(old_block, new_block)
-        assert oml.read_text().startswith("# An OML v0.1.0 pipeline with parameters")
+        assert before.count(old_block) == 1
+        assert oml.read_bytes() == before.replace(old_block, new_block).encode()  # comments and all kept
         await wait_session(pilot, lambda s: "revenue" not in s.pipeline.step("monthly").config["query"])
         await pilot.press("r")
         await wait_session(pilot, lambda s: s.status("monthly").runs == 2)
@@ -245,3 +245,40 @@ async def test_a_file_changed_meanwhile_is_not_overwritten_and_the_editor_stays(
         await settle(pilot)
         assert "changed since the editor opened" in notes[-1]
         assert app.config_view.editor is editor and cfg.read_bytes() == elsewhere
+
+
+TYPED_OML = """\
+oml_version: "0.1.0"
+name: typed
+params:
+  n: {default: 10}
+steps:
+  - id: load
+    component: filesystem.csv_extractor
+    mode: read
+    config:
+      path: data.csv
+      limit: ${params.n}
+"""
+
+
+async def test_a_parameter_value_of_the_wrong_type_is_refused_naming_the_option(tmp_path: Path) -> None:
+    oml = tmp_path / "typed.yaml"
+    oml.write_text(TYPED_OML)
+    app = DebuggerApp(session_of(oml, tmp_path))
+    notes: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        await pilot.press("backspace", "backspace", *"ten", "enter")
+        await settle(pilot)
+        assert "option 'limit' of step 'load', which takes an integer" in notes[-1]
+        assert app.session.pipeline.step("load").config["limit"] == 10
+        await pilot.press("P")
+        await settle(pilot)
+        await pilot.press("backspace", "backspace", "7", "enter")
+        await wait_session(pilot, lambda s: s.pipeline.step("load").config["limit"] == 7)
+        assert type(app.session.pipeline.step("load").config["limit"]) is int

@@ -208,3 +208,11 @@ def test_yaml_not_a_string_path_errors() -> None:
         replace_scalar("a: [1\n", ("a",), "x", file=F)
     with pytest.raises(EditRefused, match="lone surrogate"):
         replace_scalar("a: b\n", ("a",), "\ud800", file=F)
+
+
+def test_yaml_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    bomb = "\n".join(lines) + "\nq: SELECT 1\n"
+    with pytest.raises(EditRefused, match="alias"):
+        replace_scalar(bomb, ("q",), "x", file=F)

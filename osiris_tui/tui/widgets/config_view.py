@@ -242,6 +242,8 @@ class ConfigView(VerticalScroll):
             return
         name = self._relative(current.site.file)
         title = f"Editing {current.site.key} of {current.site.step_id} — {name}:{current.line}"
+        if "${params." in current.value:
+            title += " (as written: parameters unresolved)"
         self.editor = SqlEditor(current.value, title, id="sql-editor")
         self._editing = (current, name)
         self.add_class("editing")
