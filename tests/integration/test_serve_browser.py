@@ -44,6 +44,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _outward_address() -> str | None:
+    """This machine's address on its default route (not loopback), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # UDP: picks a route, sends nothing
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
 @contextlib.contextmanager
 def _server(manifest: Path, port: int, cwd: Path):
     """`osiris-tui serve` in its own process group; yields it once it says it is serving."""
@@ -100,6 +111,10 @@ async def test_serve_runs_the_quickstart_in_chromium(tmp_path: Path) -> None:
     with _server(manifest, port, workdir) as server:
         line = await _banner(server, timeout=20)
         assert f"http://127.0.0.1:{port}" in line and "localhost only" in line
+        outward = _outward_address()
+        if outward is not None:  # localhost only: another interface's address is refused
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((outward, port), timeout=2).close()
         browser = await Chromium.launch(executable)
         try:
             page = await browser.page()

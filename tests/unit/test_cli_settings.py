@@ -71,7 +71,7 @@ def test_bad_theme_flag_exits_2(command, quickstart: Path, capsys, no_start) -> 
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["missing.yaml"], "Manifest file not found"),
-    (["{manifest}", "--break", "nope"], "--break nope: no such step"),
+    (["{manifest}", "--break", "nope"], "no such step 'nope'"),
     (["{manifest}", "--connections", "nowhere.yaml"], "nowhere.yaml"),
 ])
 def test_serve_checks_the_manifest_before_serving(args, expected, quickstart: Path, capsys, no_start) -> None:

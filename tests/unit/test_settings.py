@@ -240,3 +240,10 @@ def test_not_key_names(key, problem, files) -> None:
     with pytest.raises(InputError) as info:
         check_settings(load(user, manifest))
     assert info.value.line == 2 and info.value.key == "keymap.osiris.step" and "is not a key" in info.value.message
+
+
+def test_the_readme_lists_every_binding_id() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Settings, themes and keymaps"):]
+    section = section[:section.index("\n## ")]
+    assert [i for i in BINDING_IDS if f"`{i}`" not in section] == []
