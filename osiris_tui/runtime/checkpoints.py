@@ -347,6 +347,16 @@ class CheckpointWriter:
                 self._idle.wait(remaining)
             return True
 
+    def wait_while(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Block while `condition()` holds and writes are pending (checked after each write), up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending and condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._idle.wait(min(remaining, 0.5))
+
     def close(self, *, cancel: bool, timeout: float = 30.0) -> None:
         if not cancel and not self.wait(timeout):
             cancel = True
@@ -609,6 +619,15 @@ class SessionCheckpoints(Checkpointing):
         result = StepResult(step.id, True, reused.seconds, checkpoint.rows, produced_df=True, cached_age=age)
         prepared.metadata["step_results"][step.id] = result
         return result
+
+    def make_room(self, prepared: PreparedRun, step: Step, timeout: float = 60.0) -> None:
+        """Before a step runs: when the frames in memory and the one it is about to make (guessed as large as
+        its inputs) exceed the memory budget while frames wait for their checkpoints, wait for those writes
+        (they let the frames go), no longer."""
+        cache = prepared.cache
+        coming = sum(cache.nbytes(u) or 0 for u in step.upstream if u in cache)
+        if cache.over_budget_until_written(coming):
+            self.writer.wait_while(lambda: cache.over_budget_until_written(coming), timeout)
 
     def step_done(self, prepared: PreparedRun, context: ExecutionContext, step: Step, resolve: Resolver) -> None:
         cache = prepared.cache
