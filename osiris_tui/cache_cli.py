@@ -79,8 +79,8 @@ def checkpoints_for(args: argparse.Namespace, manifest: Path, *, headless: bool)
     if args.reuse_extracts and not resume:
         raise InputError("--reuse-extracts takes effect only when checkpoints are reused",
                          hint="add --resume" if headless else "leave out --fresh")
-    if size == 0:
-        return None
+    if size == 0 or (headless and not resume and not args.fresh):
+        return None  # a plain `run` neither reads nor writes checkpoints: it costs what it did
     from osiris_tui import __version__
     from osiris_tui.drivers.registry import BUILTIN_DRIVERS, default_registry
     from osiris_tui.runtime.checkpoints import CheckpointStore, SessionCheckpoints
