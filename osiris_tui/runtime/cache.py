@@ -136,18 +136,24 @@ class DataFrameCache:
             entry = self._entries.get(step_id)
         if entry is None:
             return None
-        if entry.arrow is not None:
-            return entry.arrow
-        if entry.df is None and self.get(step_id) is None:  # out of memory: read back first
-            return None
-        return self._convert(entry)
+        for _ in range(3):  # the budget may move the frame out again between reading it back and converting
+            table = entry.arrow
+            if table is not None:
+                return table
+            df = entry.df if entry.df is not None else self.get(step_id)  # out of memory: read back first
+            if df is None or self._entries.get(step_id) is not entry:
+                return None
+            table = self._convert(entry, df)
+            if table is not None:
+                return table
+        return None
 
-    def _convert(self, entry: CacheEntry) -> pa.Table | None:
+    def _convert(self, entry: CacheEntry, frame: pd.DataFrame | None = None) -> pa.Table | None:
         from osiris_tui.frames.export import to_arrow
 
         with entry.arrow_lock:
             if entry.arrow is None:
-                df = entry.df
+                df = frame if frame is not None else entry.df
                 if df is None:
                     return None
                 try:

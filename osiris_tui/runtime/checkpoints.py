@@ -497,7 +497,7 @@ class Checkpointing:
                 return None
             return fingerprint(step, config, inputs, files, self.store.key(), self._implementation(step.driver))
         except (InputError, OSError, ValueError) as exc:
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError):  # the cache directory cannot be written: run without checkpoints
                 self.unavailable = mask_text(f"{exc}")
             return None
 
@@ -598,6 +598,8 @@ class SessionCheckpoints(Checkpointing):
     frames are written and the cache told when they are on disk."""
 
     _context: ExecutionContext | None = None
+    _told_unavailable = False
+    close_timeout = 10.0  # how long closing waits for the writes in progress (then they are dropped)
 
     def attach(self, context: ExecutionContext) -> None:
         """A new run (a restart): identities start over; what the writer reports goes to this run's log."""
@@ -645,9 +647,12 @@ class SessionCheckpoints(Checkpointing):
 
         if self.finished(step, resolve, df, written) is None and df is not None:
             cache.back(step.id, None)
+        if self.unavailable is not None and not self._told_unavailable:
+            self._told_unavailable = True
+            context.log_event("checkpoints_unavailable", directory=str(self.store.root), reason=self.unavailable)
 
     def close(self, *, cancel: bool) -> None:
-        super().close(cancel=cancel)
+        self.writer.close(cancel=cancel, timeout=self.close_timeout)
         self._context = None
 
 

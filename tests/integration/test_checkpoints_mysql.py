@@ -37,8 +37,9 @@ def test_database_extracts_are_reused_only_with_reuse_extracts(mysql_server, tmp
             f"      database: {mysql_server.database}\n      user: {mysql_server.user}\n"
             "      password: ${CK_MYSQL_PASSWORD}\n")
         manifest = tmp_path / "manifest.yaml"
+        extract = f"{{connection: '@mysql.db', table: {table}}}"
         manifest.write_text(
-            f"steps:\n  - {{id: extract, driver: mysql.extractor, config: {{connection: '@mysql.db', table: {table}}}}}\n"
+            f"steps:\n  - {{id: extract, driver: mysql.extractor, config: {extract}}}\n"
             "  - {id: agg, driver: duckdb.processor, needs: [extract], config: "
             "{query: 'SELECT count(*) AS n, sum(v) AS total FROM df_extract'}}\n")
         first = run(manifest, tmp_path / "r1", capsys, "--resume")

@@ -385,3 +385,27 @@ class _no_raise:
 
     def __exit__(self, *exc: object) -> bool:
         return False
+
+
+def test_an_unwritable_cache_directory_only_turns_checkpoints_off(run, tmp_path: Path) -> None:
+    (tmp_path / "ck").write_text("a file where the cache directory should be")
+    session = run()
+    assert RUNS == ["a", "b", "save", "other"] and session.summary is not None and session.summary["ok"]
+    unavailable = [e for e in session.events if e["event"] == "checkpoints_unavailable"]
+    assert len(unavailable) == 1 and str(tmp_path / "ck") in unavailable[0]["directory"]
+
+
+def test_resuming_under_thread_stress(run) -> None:
+    sys.setswitchinterval(1e-6)
+    try:
+        first = run()
+        expected = {sid: first.output(sid) for sid in ("a", "b", "other")}
+        first.close()
+        for _ in range(3):
+            again = run(budget=1)
+            assert RUNS == ["save"]
+            for sid, df in expected.items():
+                assert_identical(again.output(sid), df)
+            again.close()
+    finally:
+        sys.setswitchinterval(0.005)
