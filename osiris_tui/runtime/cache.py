@@ -170,8 +170,9 @@ class DataFrameCache:
                 return None
             if entry.df is None:
                 path = entry.on_disk
-                if path is None:
-                    return None
+                if path is None:  # a step must fail loudly rather than run without one of its inputs
+                    raise FileNotFoundError(f"the file holding the output of {step_id!r} is gone (was the cache "
+                                            f"cleared?): re-run {step_id!r}")
                 entry.df = frame_files.read_frame(path)
             self._entries.move_to_end(step_id)
             df = entry.df

@@ -409,3 +409,14 @@ def test_resuming_under_thread_stress(run) -> None:
             again.close()
     finally:
         sys.setswitchinterval(0.005)
+
+
+def test_a_frame_whose_file_was_removed_fails_loudly(tmp_path: Path) -> None:
+    cache = DataFrameCache(budget_bytes=1)
+    frame_files.write_frame(pd.DataFrame({"v": [1, 2]}), tmp_path / "a.parquet")
+    cache.put("a", pd.DataFrame({"v": [1, 2]}), backing=tmp_path / "a.parquet")
+    cache.set_needed(set())
+    assert cache.is_spilled("a")
+    (tmp_path / "a.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="re-run 'a'"):
+        cache.get("a")
