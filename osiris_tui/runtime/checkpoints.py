@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from osiris_tui import __version__
 from osiris_tui.errors import InputError
@@ -387,6 +388,7 @@ class CheckpointWriter:
             else:
                 error = "stopped"
             job.df = pd.DataFrame()  # let the frame go as soon as it is written
+            pa.default_memory_pool().release_unused()  # the encoder's buffers, back to the system
             try:
                 job.done(checkpoint, error)
             except Exception:
