@@ -41,8 +41,9 @@ def add_checkpoint_options(parser: argparse.ArgumentParser, *, headless: bool) -
     if headless:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--resume", action="store_true",
-                           help="take steps whose inputs and config are unchanged from their checkpoints")
-        group.add_argument("--fresh", action="store_true", help="run every step (new checkpoints are still kept)")
+                           help="take steps whose inputs and config are unchanged from their checkpoints, and "
+                                "keep new ones (without --resume or --fresh, checkpoints are neither read nor kept)")
+        group.add_argument("--fresh", action="store_true", help="run every step and keep new checkpoints")
     else:
         parser.add_argument("--fresh", action="store_true",
                             help="run every step instead of taking unchanged ones from their checkpoints")
