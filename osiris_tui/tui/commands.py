@@ -41,7 +41,7 @@ KEYS: tuple[KeyAction, ...] = (
     KeyAction("osiris.rerun", "r", "rerun", "Re-run",
               "Re-run the selected step (its config reloaded from disk)", "r"),
     KeyAction("osiris.reuse", "u", "toggle_reuse", "Reuse",
-              "Toggle taking the selected step from its checkpoint", "u",
+              "Reuse the selected step's checkpoint or run it (database extractors: off unless asked)", "u",
               show=False),
     KeyAction("osiris.restart", "R", "restart", "Restart",
               "Restart the run (fresh outputs; asks while a step runs)", "R"),

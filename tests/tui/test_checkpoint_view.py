@@ -1,5 +1,5 @@
 """The step list with checkpoints: opening shows which steps are cached and how old; continuing takes
-them (snapshot at 100x30, ages fixed); `u` turns reuse off and on for a step."""
+them (snapshot at 100x30, ages fixed); the reuse key turns reuse off and on for a step."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from osiris_tui.runtime.checkpoints import CheckpointStore, SessionCheckpoints
 from osiris_tui.runtime.session import DebugSession, RunState
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.app import DebuggerApp
+from osiris_tui.tui.commands import KEYS
+
+REUSE_KEY = next(k.keys.split(",")[0] for k in KEYS if k.id == "osiris.reuse")
 
 try:
     from tests.tui.app_support import copy_quickstart, settle, wait_session
@@ -50,11 +53,11 @@ def test_opening_shows_the_cached_steps_at_100x30(snap_compare, tmp_path: Path, 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
 
-async def test_u_turns_reuse_off_for_a_step(tmp_path: Path, fixed_ages: None) -> None:
+async def test_the_reuse_key_turns_reuse_off_for_a_step(tmp_path: Path, fixed_ages: None) -> None:
     app = DebuggerApp(resumed_session(tmp_path))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("u")  # on the first step: it will run
+        await pilot.press(REUSE_KEY)  # on the first step: it will run
         await settle(pilot)
         cached = app.session.cached_steps()
         assert not cached["extract-orders"].reuse and cached["revenue"].reuse
