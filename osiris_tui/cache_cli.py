@@ -95,9 +95,17 @@ def checkpoints_for(args: argparse.Namespace, manifest: Path, *, headless: bool)
             return target
         return __version__ if isinstance(target, str) else repr(target)
 
+    def external(driver: str) -> bool:
+        if driver in BUILTIN_DRIVERS or driver not in registry:
+            return False
+        try:
+            return getattr(registry.factory(driver), "external_source", False) is True
+        except Exception:  # a plugin that does not import fails its step, with the reason, when it runs
+            return False
+
     store = CheckpointStore.for_manifest(manifest, size)
     return SessionCheckpoints(store, reuse=resume, reuse_extracts=args.reuse_extracts,
-                              implementation=implementation)
+                              implementation=implementation, external=external)
 
 
 # -- osiris-tui cache ------------------------------------------------------------------------------

@@ -435,8 +435,10 @@ class Checkpointing:
     """
 
     def __init__(self, store: CheckpointStore, *, reuse: bool = True, reuse_extracts: bool = False,
-                 implementation: Callable[[str], str] = lambda driver: "") -> None:
+                 implementation: Callable[[str], str] = lambda driver: "",
+                 external: Callable[[str], bool] = lambda driver: False) -> None:
         self.store = store
+        self._external = external
         self.reuse_enabled = reuse
         self.reuse_extracts = reuse_extracts
         self._implementation = implementation
@@ -452,9 +454,10 @@ class Checkpointing:
             return list(self._backing.values())
 
     # -- policy -------------------------------------------------------------------------------------
-    @staticmethod
-    def is_database(step: Step) -> bool:
-        return step.driver in DATABASE_EXTRACTORS
+    def is_database(self, step: Step) -> bool:
+        """A database extractor, or a plugin whose class says `external_source = True` (its output depends on
+        something its config does not capture: a table, an API): reused only when asked."""
+        return step.driver in DATABASE_EXTRACTORS or self._external(step.driver)
 
     def wants_reuse(self, step: Step) -> bool:
         with self._lock:

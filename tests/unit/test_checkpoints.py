@@ -420,3 +420,33 @@ def test_a_frame_whose_file_was_removed_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "a.parquet").unlink()
     with pytest.raises(FileNotFoundError, match="re-run 'a'"):
         cache.get("a")
+
+
+def test_a_plugin_can_declare_an_external_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from osiris_tui import cache_cli
+    from osiris_tui.manifest.model import Step
+
+    class Api:
+        external_source = True
+
+        def run(self, **kwargs: Any) -> dict:
+            return {}
+
+    def registry():  # type: ignore[no-untyped-def]
+        reg = default_registry()
+        reg.register("acme.api", Api, isolated=None)
+        reg.register("acme.pure", Counted, isolated=None)
+        return reg
+
+    monkeypatch.setattr("osiris_tui.drivers.registry.default_registry", registry)
+    args = argparse.Namespace(cache_size=None, resume=True, fresh=False, reuse_extracts=False)
+    checkpoints = cache_cli.checkpoints_for(args, tmp_path / "m.yaml", headless=True)
+    assert checkpoints is not None
+    api = Step("a", "acme.api", {})
+    assert checkpoints.is_database(api) and not checkpoints.wants_reuse(api)
+    assert not checkpoints.is_database(Step("b", "acme.pure", {}))
+    assert checkpoints.is_database(Step("c", "mysql.extractor", {}))
+    plain = argparse.Namespace(cache_size=None, resume=False, fresh=False, reuse_extracts=False)
+    assert cache_cli.checkpoints_for(plain, tmp_path / "m.yaml", headless=True) is None  # a plain `run`
