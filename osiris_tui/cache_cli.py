@@ -87,10 +87,11 @@ def checkpoints_for(args: argparse.Namespace, manifest: Path, *, headless: bool)
     from osiris_tui.runtime.checkpoints import CheckpointStore, SessionCheckpoints
 
     registry = default_registry()
+    targets = {name: registry.target(name) for name in registry.names()}  # as registered (before any import)
 
     def implementation(driver: str) -> str:
         # A plugin's code is named by its import path; the built-ins' by osiris-tui's version.
-        target = registry.target(driver) if driver in registry else ""
+        target = targets.get(driver, "")
         if isinstance(target, str) and BUILTIN_DRIVERS.get(driver) != target:
             return target
         return __version__ if isinstance(target, str) else repr(target)
