@@ -41,8 +41,9 @@ def add_checkpoint_options(parser: argparse.ArgumentParser, *, headless: bool) -
     if headless:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--resume", action="store_true",
-                           help="take steps whose inputs and config are unchanged from their checkpoints")
-        group.add_argument("--fresh", action="store_true", help="run every step (new checkpoints are still kept)")
+                           help="take steps whose inputs and config are unchanged from their checkpoints, and "
+                                "keep new ones (without --resume or --fresh, checkpoints are neither read nor kept)")
+        group.add_argument("--fresh", action="store_true", help="run every step and keep new checkpoints")
     else:
         parser.add_argument("--fresh", action="store_true",
                             help="run every step instead of taking unchanged ones from their checkpoints")
@@ -79,24 +80,33 @@ def checkpoints_for(args: argparse.Namespace, manifest: Path, *, headless: bool)
     if args.reuse_extracts and not resume:
         raise InputError("--reuse-extracts takes effect only when checkpoints are reused",
                          hint="add --resume" if headless else "leave out --fresh")
-    if size == 0:
-        return None
+    if size == 0 or (headless and not resume and not args.fresh):
+        return None  # a plain `run` neither reads nor writes checkpoints: it costs what it did
     from osiris_tui import __version__
     from osiris_tui.drivers.registry import BUILTIN_DRIVERS, default_registry
     from osiris_tui.runtime.checkpoints import CheckpointStore, SessionCheckpoints
 
     registry = default_registry()
+    targets = {name: registry.target(name) for name in registry.names()}  # as registered (before any import)
 
     def implementation(driver: str) -> str:
         # A plugin's code is named by its import path; the built-ins' by osiris-tui's version.
-        target = registry.target(driver) if driver in registry else ""
+        target = targets.get(driver, "")
         if isinstance(target, str) and BUILTIN_DRIVERS.get(driver) != target:
             return target
         return __version__ if isinstance(target, str) else repr(target)
 
+    def external(driver: str) -> bool:
+        if driver in BUILTIN_DRIVERS or driver not in registry:
+            return False
+        try:
+            return getattr(registry.factory(driver), "external_source", False) is True
+        except Exception:  # a plugin that does not import fails its step, with the reason, when it runs
+            return False
+
     store = CheckpointStore.for_manifest(manifest, size)
     return SessionCheckpoints(store, reuse=resume, reuse_extracts=args.reuse_extracts,
-                              implementation=implementation)
+                              implementation=implementation, external=external)
 
 
 # -- osiris-tui cache ------------------------------------------------------------------------------

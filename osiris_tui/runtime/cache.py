@@ -8,10 +8,13 @@ screen (`pin`) and the one just put stay.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +24,22 @@ import pyarrow as pa
 from osiris_tui.runtime import frame_files
 
 logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def give_back_memory() -> None:
+    """Return freed memory to the system. Big frames are freed into malloc's heap (glibc stops using
+    mmap for them once one has been freed), where it would stay, counted as ours, without this."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def frame_bytes(df: pd.DataFrame) -> int:
@@ -117,18 +136,24 @@ class DataFrameCache:
             entry = self._entries.get(step_id)
         if entry is None:
             return None
-        if entry.arrow is not None:
-            return entry.arrow
-        if entry.df is None and self.get(step_id) is None:  # out of memory: read back first
-            return None
-        return self._convert(entry)
+        for _ in range(3):  # the budget may move the frame out again between reading it back and converting
+            table = entry.arrow
+            if table is not None:
+                return table
+            df = entry.df if entry.df is not None else self.get(step_id)  # out of memory: read back first
+            if df is None or self._entries.get(step_id) is not entry:
+                return None
+            table = self._convert(entry, df)
+            if table is not None:
+                return table
+        return None
 
-    def _convert(self, entry: CacheEntry) -> pa.Table | None:
+    def _convert(self, entry: CacheEntry, frame: pd.DataFrame | None = None) -> pa.Table | None:
         from osiris_tui.frames.export import to_arrow
 
         with entry.arrow_lock:
             if entry.arrow is None:
-                df = entry.df
+                df = frame if frame is not None else entry.df
                 if df is None:
                     return None
                 try:
@@ -145,8 +170,9 @@ class DataFrameCache:
                 return None
             if entry.df is None:
                 path = entry.on_disk
-                if path is None:
-                    return None
+                if path is None:  # a step must fail loudly rather than run without one of its inputs
+                    raise FileNotFoundError(f"the file holding the output of {step_id!r} is gone (was the cache "
+                                            f"cleared?): re-run {step_id!r}")
                 entry.df = frame_files.read_frame(path)
             self._entries.move_to_end(step_id)
             df = entry.df
@@ -168,6 +194,15 @@ class DataFrameCache:
         """The frame is out of memory (on disk, read back when asked for)."""
         entry = self._entries.get(step_id)
         return bool(entry and entry.df is None)
+
+    def over_budget_until_written(self, extra: int = 0) -> bool:
+        """Over the budget (with `extra` bytes more), with frames in memory only until their checkpoints
+        are written."""
+        if self.budget_bytes is None:
+            return False
+        entries = list(self._entries.values())
+        return self.total_bytes + extra > self.budget_bytes and any(e.df is not None and e.backing_soon
+                                                                    for e in entries)
 
     @property
     def total_bytes(self) -> int:
@@ -208,9 +243,6 @@ class DataFrameCache:
     def _enforce_budget(self, keep: str | None) -> None:
         if self.budget_bytes is None:
             return
-        total = self.total_bytes
-        if total <= self.budget_bytes:
-            return
         needed = self._needed
         resident = [(sid, e) for sid, e in self._entries.items()
                     if e.df is not None and sid != keep and sid not in self._pinned]
@@ -219,7 +251,13 @@ class DataFrameCache:
             return needed is None or sid in needed
 
         on_disk = [(sid, e) for sid, e in resident if e.on_disk is not None]
-        order = [p for p in on_disk if not later(p[0])] + [p for p in on_disk if later(p[0])]
+        released = False
+        for _, entry in on_disk:  # on disk, on no screen and read by no later step: out, whatever the room
+            if not later(_):
+                self._release(entry)
+                released = True
+        total = self.total_bytes
+        order = [p for p in on_disk if later(p[0])]
         if self.spill_dir is not None:
             spillable = [(sid, e) for sid, e in resident if e.on_disk is None and not e.backing_soon]
             order += [p for p in spillable if not later(p[0])] + [p for p in spillable if later(p[0])]
@@ -232,6 +270,9 @@ class DataFrameCache:
             elif self.spill(sid) is None:
                 continue
             total -= size
+            released = True
+        if released:
+            give_back_memory()
 
     def _drop_spill(self, step_id: str) -> None:
         entry = self._entries.get(step_id)

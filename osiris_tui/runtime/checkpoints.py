@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from osiris_tui import __version__
 from osiris_tui.errors import InputError
@@ -347,6 +348,16 @@ class CheckpointWriter:
                 self._idle.wait(remaining)
             return True
 
+    def wait_while(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Block while `condition()` holds and writes are pending (checked after each write), up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending and condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._idle.wait(min(remaining, 0.5))
+
     def close(self, *, cancel: bool, timeout: float = 30.0) -> None:
         if not cancel and not self.wait(timeout):
             cancel = True
@@ -377,6 +388,7 @@ class CheckpointWriter:
             else:
                 error = "stopped"
             job.df = pd.DataFrame()  # let the frame go as soon as it is written
+            pa.default_memory_pool().release_unused()  # the encoder's buffers, back to the system
             try:
                 job.done(checkpoint, error)
             except Exception:
@@ -423,8 +435,10 @@ class Checkpointing:
     """
 
     def __init__(self, store: CheckpointStore, *, reuse: bool = True, reuse_extracts: bool = False,
-                 implementation: Callable[[str], str] = lambda driver: "") -> None:
+                 implementation: Callable[[str], str] = lambda driver: "",
+                 external: Callable[[str], bool] = lambda driver: False) -> None:
         self.store = store
+        self._external = external
         self.reuse_enabled = reuse
         self.reuse_extracts = reuse_extracts
         self._implementation = implementation
@@ -440,9 +454,10 @@ class Checkpointing:
             return list(self._backing.values())
 
     # -- policy -------------------------------------------------------------------------------------
-    @staticmethod
-    def is_database(step: Step) -> bool:
-        return step.driver in DATABASE_EXTRACTORS
+    def is_database(self, step: Step) -> bool:
+        """A database extractor, or a plugin whose class says `external_source = True` (its output depends on
+        something its config does not capture: a table, an API): reused only when asked."""
+        return step.driver in DATABASE_EXTRACTORS or self._external(step.driver)
 
     def wants_reuse(self, step: Step) -> bool:
         with self._lock:
@@ -487,7 +502,7 @@ class Checkpointing:
                 return None
             return fingerprint(step, config, inputs, files, self.store.key(), self._implementation(step.driver))
         except (InputError, OSError, ValueError) as exc:
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError):  # the cache directory cannot be written: run without checkpoints
                 self.unavailable = mask_text(f"{exc}")
             return None
 
@@ -588,6 +603,8 @@ class SessionCheckpoints(Checkpointing):
     frames are written and the cache told when they are on disk."""
 
     _context: ExecutionContext | None = None
+    _told_unavailable = False
+    close_timeout = 10.0  # how long closing waits for the writes in progress (then they are dropped)
 
     def attach(self, context: ExecutionContext) -> None:
         """A new run (a restart): identities start over; what the writer reports goes to this run's log."""
@@ -610,6 +627,15 @@ class SessionCheckpoints(Checkpointing):
         prepared.metadata["step_results"][step.id] = result
         return result
 
+    def make_room(self, prepared: PreparedRun, step: Step, timeout: float = 60.0) -> None:
+        """Before a step runs: when the frames in memory and the one it is about to make (guessed as large as
+        its inputs) exceed the memory budget while frames wait for their checkpoints, wait for those writes
+        (they let the frames go), no longer."""
+        cache = prepared.cache
+        coming = sum(cache.nbytes(u) or 0 for u in step.upstream if u in cache)
+        if cache.over_budget_until_written(coming):
+            self.writer.wait_while(lambda: cache.over_budget_until_written(coming), timeout)
+
     def step_done(self, prepared: PreparedRun, context: ExecutionContext, step: Step, resolve: Resolver) -> None:
         cache = prepared.cache
         df = cache.get(step.id) if step.id in cache else None
@@ -626,9 +652,12 @@ class SessionCheckpoints(Checkpointing):
 
         if self.finished(step, resolve, df, written) is None and df is not None:
             cache.back(step.id, None)
+        if self.unavailable is not None and not self._told_unavailable:
+            self._told_unavailable = True
+            context.log_event("checkpoints_unavailable", directory=str(self.store.root), reason=self.unavailable)
 
     def close(self, *, cancel: bool) -> None:
-        super().close(cancel=cancel)
+        self.writer.close(cancel=cancel, timeout=self.close_timeout)
         self._context = None
 
 

@@ -831,6 +831,8 @@ class DebugSession:
         if self.checkpoints is not None and not reload:
             result = self.checkpoints.reuse_step(self.prepared, self.context, step, self._connection_fields)
         if result is None:
+            if self.checkpoints is not None:
+                self.checkpoints.make_room(self.prepared, step)
             result = self.adapter.run_step(self.prepared, self.context, step.id, step)
             if result.ok and self.checkpoints is not None:
                 self.checkpoints.step_done(self.prepared, self.context, step, self._connection_fields)

@@ -385,3 +385,68 @@ class _no_raise:
 
     def __exit__(self, *exc: object) -> bool:
         return False
+
+
+def test_an_unwritable_cache_directory_only_turns_checkpoints_off(run, tmp_path: Path) -> None:
+    (tmp_path / "ck").write_text("a file where the cache directory should be")
+    session = run()
+    assert RUNS == ["a", "b", "save", "other"] and session.summary is not None and session.summary["ok"]
+    unavailable = [e for e in session.events if e["event"] == "checkpoints_unavailable"]
+    assert len(unavailable) == 1 and str(tmp_path / "ck") in unavailable[0]["directory"]
+
+
+def test_resuming_under_thread_stress(run) -> None:
+    sys.setswitchinterval(1e-6)
+    try:
+        first = run()
+        expected = {sid: first.output(sid) for sid in ("a", "b", "other")}
+        first.close()
+        for _ in range(3):
+            again = run(budget=1)
+            assert RUNS == ["save"]
+            for sid, df in expected.items():
+                assert_identical(again.output(sid), df)
+            again.close()
+    finally:
+        sys.setswitchinterval(0.005)
+
+
+def test_a_frame_whose_file_was_removed_fails_loudly(tmp_path: Path) -> None:
+    cache = DataFrameCache(budget_bytes=1)
+    frame_files.write_frame(pd.DataFrame({"v": [1, 2]}), tmp_path / "a.parquet")
+    cache.put("a", pd.DataFrame({"v": [1, 2]}), backing=tmp_path / "a.parquet")
+    cache.set_needed(set())
+    assert cache.is_spilled("a")
+    (tmp_path / "a.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="re-run 'a'"):
+        cache.get("a")
+
+
+def test_a_plugin_can_declare_an_external_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from osiris_tui import cache_cli
+    from osiris_tui.manifest.model import Step
+
+    class Api:
+        external_source = True
+
+        def run(self, **kwargs: Any) -> dict:
+            return {}
+
+    def registry():  # type: ignore[no-untyped-def]
+        reg = default_registry()
+        reg.register("acme.api", Api, isolated=None)
+        reg.register("acme.pure", Counted, isolated=None)
+        return reg
+
+    monkeypatch.setattr("osiris_tui.drivers.registry.default_registry", registry)
+    args = argparse.Namespace(cache_size=None, resume=True, fresh=False, reuse_extracts=False)
+    checkpoints = cache_cli.checkpoints_for(args, tmp_path / "m.yaml", headless=True)
+    assert checkpoints is not None
+    api = Step("a", "acme.api", {})
+    assert checkpoints.is_database(api) and not checkpoints.wants_reuse(api)
+    assert not checkpoints.is_database(Step("b", "acme.pure", {}))
+    assert checkpoints.is_database(Step("c", "mysql.extractor", {}))
+    plain = argparse.Namespace(cache_size=None, resume=False, fresh=False, reuse_extracts=False)
+    assert cache_cli.checkpoints_for(plain, tmp_path / "m.yaml", headless=True) is None  # a plain `run`
