@@ -337,3 +337,9 @@ def test_exit_3_is_documented_in_help(capsys) -> None:
         main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "3 stopped at a --break breakpoint" in out and "after:STEP if count(*) = 0" in out
+
+
+def test_the_app_refuses_a_bad_break_spec_with_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(DebuggerApp, "run", lambda self, **kw: pytest.fail("the app must not open"))
+    code = main([str(data_manifest(tmp_path)), "--break", "after:nope if count(*) = 0"])
+    assert code == 2 and "no such step 'nope'" in capsys.readouterr().err
