@@ -91,6 +91,7 @@ async def test_touching_a_csv_input_shows_its_extractor_and_everything_below_sta
         assert "stale: data/orders.csv changed" in app.sub_title
         await select(pilot, "extract-customers")  # not stale: the header counts the others
         assert "↻ 3 stale" in app.sub_title
+    assert not app.watcher.running  # quitting stops the watcher thread
 
 
 async def test_editing_a_cfg_file_marks_its_step_stale(tmp_path: Path) -> None:
