@@ -164,6 +164,11 @@ async def select(pilot, step_id: str) -> None:
     assert app.selected_step_id == step_id
 
 
+def shown(widget: Static) -> list[str]:
+    """The widget's lines as on screen, without trailing blanks."""
+    return [strip.text.rstrip() for strip in widget.render_lines(widget.region.reset_offset)]
+
+
 # -- breakpoints on data --------------------------------------------------------------------------------------
 async def set_breakpoint(pilot, step_id: str, *, after: bool, condition: str = "", ignore: str | None = None,
                          enabled: bool = True) -> BreakpointDialog:
@@ -233,16 +238,16 @@ async def test_a_bad_condition_is_shown_with_its_position_and_not_saved(tmp_path
         await pilot.pause()
         await app.workers.wait_for_complete()
         await settle(pilot)
-        status = str(dialog.query_one("#bp-condition-status", Static).render())
-        assert 'Referenced column "nope" not found' in status
-        assert "    ^" in status  # under `nope`, the 5th character
+        lines = shown(dialog.query_one("#bp-condition-status", Static))
+        assert lines[:3] == ["max(nope) > 1", "    ^", 'Referenced column "nope" not found in FROM clause!']
+        assert dialog.error is not None and dialog.error.position == 4  # under `nope`, the 5th character
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is dialog and session.breakpoint_list() == []  # refused, not raised
         dialog.query_one("#bp-condition", Input).value = "max(x) > 1"
         await app.workers.wait_for_complete()
         await settle(pilot)
-        assert "✓ valid" in str(dialog.query_one("#bp-condition-status", Static).render())
+        assert shown(dialog.query_one("#bp-condition-status", Static))[0] == "✓ valid"
         await pilot.press("enter")
         await settle(pilot)
         assert session.breakpoint_list() == [Breakpoint("full", "after", "max(x) > 1")]
