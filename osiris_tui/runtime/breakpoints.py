@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from osiris_tui.errors import InputError
+from osiris_tui.secrets import mask_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -69,7 +70,11 @@ class Breakpoint:
         return text + (f" ({', '.join(extras)})" if extras else "")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """As saved: a secret value typed into the condition is masked (it never reaches the disk)."""
+        data = asdict(self)
+        if self.condition:
+            data["condition"] = mask_text(self.condition)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Breakpoint | None:

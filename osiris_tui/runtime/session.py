@@ -381,6 +381,15 @@ class DebugSession:
                 self._stale_map = staleness.StaleMap(self.pipeline, self.connections, dict(self.prepared.connections))
             return self._stale_map
 
+    def recompute_stale_map(self) -> None:
+        """After the steps were prepared again in place (new configs, e.g. new parameter values): edits
+        are compared with the definitions as they are now, and the files to watch are read again (a
+        running watcher follows within its timeout)."""
+        with self._lock:
+            self._definitions = staleness.definitions(self.pipeline)
+            self._stale_map = None
+            self.watch_generation += 1
+
     def mark_stale(self, reasons: Mapping[str, str]) -> list[str]:
         """Mark the given steps, and every step downstream of them, stale. Only steps that have run (or
         are running) are marked: one that has not will read the changed files anyway (its config is

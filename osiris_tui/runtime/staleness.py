@@ -227,7 +227,9 @@ class PipelineWatcher:
     `timeout_ms`.
 
     Editors save a file in several steps (write a temporary file, rename, touch): watchfiles groups
-    the events until `quiet_ms` pass without one (at most `debounce_ms`), so one save is one batch.
+    the events that come within `quiet_ms` of each other (for at most `debounce_ms`) into one batch. A
+    save split over two batches marks the same steps twice, which changes nothing. Each wake-up (at
+    least every `timeout_ms`) also compares the files' size and mtime, so a dropped event is not missed.
     """
 
     def __init__(self, files: Callable[[], Iterable[Path]], on_change: Callable[[set[Path]], object], *,
@@ -263,7 +265,12 @@ class PipelineWatcher:
             thread.join(timeout)
 
     def _run(self) -> None:
-        from watchfiles import watch
+        try:
+            from watchfiles import watch
+        except ImportError:  # an install without it: no stale marks, nothing else changes
+            logger.info("watchfiles is not installed: changed files do not mark steps stale")
+            self.ready.set()
+            return
 
         while not self._stop.is_set():
             generation = self._generation()

@@ -91,6 +91,7 @@ async def test_touching_a_csv_input_shows_its_extractor_and_everything_below_sta
         assert "stale: data/orders.csv changed" in app.sub_title
         await select(pilot, "extract-customers")  # not stale: the header counts the others
         assert "↻ 3 stale" in app.sub_title
+    assert not app.watcher.running  # quitting stops the watcher thread
 
 
 async def test_editing_a_cfg_file_marks_its_step_stale(tmp_path: Path) -> None:
@@ -163,6 +164,11 @@ async def select(pilot, step_id: str) -> None:
     assert app.selected_step_id == step_id
 
 
+def shown(widget: Static) -> list[str]:
+    """The widget's lines as on screen, without trailing blanks."""
+    return [strip.text.rstrip() for strip in widget.render_lines(widget.region.reset_offset)]
+
+
 # -- breakpoints on data --------------------------------------------------------------------------------------
 async def set_breakpoint(pilot, step_id: str, *, after: bool, condition: str = "", ignore: str | None = None,
                          enabled: bool = True) -> BreakpointDialog:
@@ -232,16 +238,16 @@ async def test_a_bad_condition_is_shown_with_its_position_and_not_saved(tmp_path
         await pilot.pause()
         await app.workers.wait_for_complete()
         await settle(pilot)
-        status = str(dialog.query_one("#bp-condition-status", Static).render())
-        assert 'Referenced column "nope" not found' in status
-        assert "    ^" in status  # under `nope`, the 5th character
+        lines = shown(dialog.query_one("#bp-condition-status", Static))
+        assert lines[:3] == ["max(nope) > 1", "    ^", 'Referenced column "nope" not found in FROM clause!']
+        assert dialog.error is not None and dialog.error.position == 4  # under `nope`, the 5th character
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is dialog and session.breakpoint_list() == []  # refused, not raised
         dialog.query_one("#bp-condition", Input).value = "max(x) > 1"
         await app.workers.wait_for_complete()
         await settle(pilot)
-        assert "✓ valid" in str(dialog.query_one("#bp-condition-status", Static).render())
+        assert shown(dialog.query_one("#bp-condition-status", Static))[0] == "✓ valid"
         await pilot.press("enter")
         await settle(pilot)
         assert session.breakpoint_list() == [Breakpoint("full", "after", "max(x) > 1")]
@@ -337,3 +343,9 @@ def test_exit_3_is_documented_in_help(capsys) -> None:
         main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "3 stopped at a --break breakpoint" in out and "after:STEP if count(*) = 0" in out
+
+
+def test_the_app_refuses_a_bad_break_spec_with_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(DebuggerApp, "run", lambda self, **kw: pytest.fail("the app must not open"))
+    code = main([str(data_manifest(tmp_path)), "--break", "after:nope if count(*) = 0"])
+    assert code == 2 and "no such step 'nope'" in capsys.readouterr().err

@@ -296,3 +296,28 @@ def test_the_store_file_is_replaced_whole(tmp_path: Path) -> None:
     store.save(tmp_path / "m.yaml", [Breakpoint("a")])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".breakpoints-")] == []
     assert os.path.getsize(tmp_path / "bp.json") > 0
+
+
+def test_a_secret_in_a_condition_is_masked_in_events_and_on_stderr(tmp_path: Path, capsys) -> None:
+    from osiris_tui.cli import main
+    from osiris_tui.secrets import register_secret
+
+    secret = "hunter2-condition-canary"
+    register_secret(secret)
+    s = session(tmp_path, None, DATA_MANIFEST,
+                breakpoints=[Breakpoint("full", "after", f"max(x::VARCHAR) <> '{secret}'")])
+    run_until_stopped(s)
+    assert s.last_hit is not None
+    hit = [e for e in s.events if e["event"] == "breakpoint_hit"]
+    assert hit and secret not in json.dumps(s.events)
+    assert secret not in (s.context.run_dir / "events.jsonl").read_text()
+    store = BreakpointStore(tmp_path / "bp.json")
+    store.save(tmp_path / "m.yaml", s.breakpoint_list())
+    assert secret not in (tmp_path / "bp.json").read_text()
+    s.close()
+    manifest = tmp_path / "m.yaml"
+    code = main(["run", str(manifest), "--run-dir", str(tmp_path / "r"), "--json",
+                 "--break", f"after:full if max(x::VARCHAR) <> '{secret}'"])
+    out, err = capsys.readouterr()
+    assert code == 3 and "stopped at breakpoint after full" in err
+    assert secret not in out and secret not in err

@@ -208,6 +208,22 @@ def test_a_restart_rebuilds_the_map(quickstart) -> None:
     assert s.watch_generation == generation + 1 and s.stale_map() is not first
 
 
+def test_the_map_is_recomputed_after_the_steps_are_prepared_again(quickstart) -> None:
+    manifest, s = quickstart
+    run_all(s)
+    generation = s.watch_generation
+    step = s.pipeline.step("extract-orders")  # as a re-prepare does: the config replaced in place
+    step.config = {**step.config, "path": "data/customers.csv"}
+    s.recompute_stale_map()
+    assert s.watch_generation == generation + 1
+    customers = manifest.parent.resolve() / "data" / "customers.csv"
+    assert s.stale_map().files[customers].steps == ("extract-orders", "extract-customers")
+    assert manifest.parent.resolve() / "data" / "orders.csv" not in s.stale_map().files
+    text = manifest.read_text().replace("path: data/orders.csv", "path: data/customers.csv")
+    manifest.write_text(text)  # the file now says what was prepared: nothing differs
+    assert s.files_changed([manifest]) == []
+
+
 # -- the watcher thread -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("polling", [True, False])
 def test_the_watcher_marks_steps_when_a_file_changes(quickstart, polling: bool) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -46,7 +47,7 @@ class BreakpointDialog(ModalScreen[Breakpoint | str | None]):
     #bp-row { height: auto; margin-top: 1; }
     #bp-row Input { width: 12; }
     #bp-row Label { margin: 1 1 0 0; }
-    #bp-row Checkbox { margin-left: 4; border: none; }
+    #bp-row Checkbox { margin: 0 0 0 4; border: none; height: 3; padding: 1 0 0 0; }
     #bp-buttons { height: auto; margin-top: 1; align-horizontal: right; }
     #bp-buttons Button { margin-left: 2; }
     """
@@ -148,12 +149,13 @@ class BreakpointDialog(ModalScreen[Breakpoint | str | None]):
         if error is None:
             status.update(Text(f"✓ {note}", style="green"))
             return
-        text = Text()
-        if error.position is not None:
-            text.append(screen_text(note) + "\n", style="bold")
-            text.append(" " * error.position + "^\n", style="bold red")
-        text.append(screen_text(error.message), style="red")
-        status.update(text)
+        parts = []
+        if error.position is not None:  # the condition again, with a caret under where DuckDB points
+            echo = Text(screen_text(note), style="bold", no_wrap=True, overflow="ellipsis")
+            echo.stylize("reverse red", error.position, error.position + 1)
+            parts += [echo, Text(" " * error.position + "^", style="bold red", no_wrap=True)]
+        parts.append(Text(screen_text(error.message), style="red"))
+        status.update(Group(*parts))
 
     # -- buttons --------------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:

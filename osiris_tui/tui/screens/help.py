@@ -56,7 +56,9 @@ class HelpScreen(ModalScreen[None]):
                 Text("Focus: Enter or l on a step moves into the Data table; Esc comes back one layer at a time "
                      "(a running sort or search, an open bar, Frequency or Describe, the filter), then to the "
                      "steps. Tab moves the focus too.\n"
-                     "A breakpoint (●) pauses the run before its step. A failed step pauses the run at it: "
+                     "A breakpoint (●) pauses the run before its step; B puts it after the step, adds a condition on "
+                     "the data (count(*) = 0) or an ignore count (○: disabled). ↻ marks a stale step (a file it "
+                     "reads changed): c runs it again first. A failed step pauses the run at it: "
                      "fix its config on disk, press r to re-run it, then c to continue.", style="dim"),
                 id="help-footer",
             )
