@@ -1038,6 +1038,8 @@ class DebugSession:
                     and self.failed_step_id() is None:
                 self.run_state = RunState.PAUSED
         self.context.log_event("pipeline_reprepared", steps=sorted(reset))
+        self.recompute_stale_map()
+        self._refresh_cached()
         if next_id is not None and self.run_state is not RunState.READY:
             self._pause_before(next_id)
         else:

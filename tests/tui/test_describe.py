@@ -108,7 +108,8 @@ async def test_d_toggles_the_describe_view_and_keeps_it_across_inputs(tmp_path: 
         assert rows["order_date"]["dtype"].startswith("datetime64")
         assert rows["status"]["distinct"] == 4 and rows["status"]["mean"] is None
         assert rows["currency"]["min"] == rows["currency"]["max"] == "EUR"
-        orders = session.prepared.results["extract-orders"]["df"]
+        orders = session.output("extract-orders")
+        assert orders is not None
         assert rows["amount"]["mean"] == pytest.approx(orders["amount"].mean())
         assert rows["amount"]["max"] == repr(float(orders["amount"].max()))  # exact, not rounded
         shape = str(view.query_one("#data-shape").render())

@@ -20,11 +20,13 @@ GROUP_ORDER = ("Run", "Navigate", "Data", "App")
 
 def help_table(keys: tuple[KeyAction, ...] = KEYS) -> Table:
     rows = [(k.group, k.display, k.description) for k in keys]
-    tab_keys = [r for r in rows if r[2].startswith("Show the ") and r[2].endswith(" tab")]
-    if [r[1] for r in tab_keys] == ["1", "2", "3", "4", "5"]:  # one row for them (unless a keymap moved one)
-        rows = [r for r in rows if r not in tab_keys]
+    tabs = [k for k in keys if k.action.startswith("switch_tab")]
+    tab_rows = [(k.group, k.display, k.description) for k in tabs]
+    if [k.display for k in tabs] == [str(n) for n in range(1, len(tabs) + 1)]:  # one row (unless a keymap moved one)
+        rows = [r for r in rows if r not in tab_rows]
+        names = ", ".join(k.label for k in tabs)
         rows.insert(rows.index(next(r for r in rows if r[0] == "Navigate")) + 1,
-                    ("Navigate", "1 … 5", "Tabs: Data, Config, Connection, Events, Metrics"))
+                    ("Navigate", f"1 … {len(tabs)}", f"Tabs: {names}"))
     rows += [(g, k, d) for k, d, g in WIDGET_KEYS]
     rows.sort(key=lambda r: GROUP_ORDER.index(r[0]) if r[0] in GROUP_ORDER else len(GROUP_ORDER))
     table = Table.grid(padding=(0, 2))
