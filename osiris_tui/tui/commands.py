@@ -58,8 +58,7 @@ KEYS: tuple[KeyAction, ...] = (
               show=False, group="Navigate"),
     KeyAction("osiris.tab.metrics", "5", "switch_tab('metrics')", "Metrics", "Show the Metrics tab", "5",
               show=False, group="Navigate"),
-    KeyAction("osiris.tab.graph", "6", "switch_tab('graph')", "Graph",
-              "Show the Graph tab: the pipeline as a DAG, the selected step's lineage highlighted", "6",
+    KeyAction("osiris.tab.graph", "6", "switch_tab('graph')", "Graph", "Show the Graph tab", "6",
               show=False, group="Navigate"),
     KeyAction("osiris.data.search", "slash", "data_search", "Search",
               "Search the Data table (re: a regex, @ the cursor column only)", "/",
@@ -109,6 +108,8 @@ KEYS: tuple[KeyAction, ...] = (
 WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("↑ / ↓", "Select a step (step list) or move the cursor (table)", "Navigate"),
     ("Tab / shift+Tab", "Move the focus: step list, Data table (and the bars when open)", "Navigate"),
+    ("← → ↑ ↓", "Graph tab: select along the edges (← upstream, → downstream); lineage highlighted",
+     "Navigate"),
     ("j k h l", "Data table: the cursor down, up, left, right (as the arrows)", "Data"),
     ("g / G", "Data table: the first / the last row", "Data"),
     ("click header", "Sort the Data table by that column", "Data"),
