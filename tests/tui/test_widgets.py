@@ -332,7 +332,7 @@ async def test_help_and_palette_list_every_key(tmp_path: Path) -> None:
         for k in KEYS:
             if not k.action.startswith("switch_tab"):
                 assert k.description in help_text, k.description
-        assert "1 … 6" in help_text and "Metrics, Graph" in help_text
+        assert "1 … 5" in help_text
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         palette = app.screen

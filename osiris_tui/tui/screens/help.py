@@ -22,9 +22,8 @@ def help_table() -> Table:
     rows = [(k.group, k.display, k.description) for k in KEYS]
     tab_keys = [r for r in rows if r[2].startswith("Show the ") and r[2].endswith(" tab")]
     rows = [r for r in rows if r not in tab_keys]
-    names = ", ".join(r[2].removeprefix("Show the ").removesuffix(" tab") for r in tab_keys)
     rows.insert(rows.index(next(r for r in rows if r[0] == "Navigate")) + 1,
-                ("Navigate", f"{tab_keys[0][1]} … {tab_keys[-1][1]}", f"Tabs: {names}"))
+                ("Navigate", "1 … 5", "Tabs: Data, Config, Connection, Events, Metrics"))
     rows += [(g, k, d) for k, d, g in WIDGET_KEYS]
     rows.sort(key=lambda r: GROUP_ORDER.index(r[0]) if r[0] in GROUP_ORDER else len(GROUP_ORDER))
     table = Table.grid(padding=(0, 2))
