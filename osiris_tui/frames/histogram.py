@@ -94,7 +94,7 @@ def histogram(source: FrameView | pa.Table, column: str, *, max_bins: int = MAX_
         return _dates(column, values, total)
     what = "text" if pa.types.is_string(kind) or pa.types.is_large_string(kind) else str(kind)
     return Histogram(column, "none", total=total, nulls=values.null_count,
-                     note=f"not applicable to a {what} column: its values are counted in the frequency table")
+                     note=f"not applicable: a {what} column (its values are counted above)")
 
 
 def _label(value: Any) -> str:

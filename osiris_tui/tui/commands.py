@@ -133,6 +133,8 @@ KEYS: tuple[KeyAction, ...] = (
 WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
     ("↑ / ↓", "Select a step (step list) or move the cursor (table)", "Navigate"),
     ("Tab / shift+Tab", "Move the focus: step list, Data table (and the bars when open)", "Navigate"),
+    ("← → ↑ ↓", "Graph tab: select along the edges (← upstream, → downstream); lineage highlighted",
+     "Navigate"),
     ("j k h l", "Data table: the cursor down, up, left, right (as the arrows)", "Data"),
     ("g / G", "Data table: the first / the last row", "Data"),
     ("click header", "Sort the Data table by that column", "Data"),

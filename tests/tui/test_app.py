@@ -148,8 +148,9 @@ async def test_mouse_selects_a_step(tmp_path: Path) -> None:
     app = DebuggerApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # each step takes 2 lines (3 with needs); the third step starts on line 4, under the border's line
-        await pilot.click("#steps", offset=(6, 1 + 4))
+        # each step takes 2 lines, plus its needs and what needs it: both extracts take 3 (→ revenue),
+        # so the third step starts on line 6, under the border's line
+        await pilot.click("#steps", offset=(6, 1 + 6))
         await settle(pilot)
         assert app.selected_step_id == "revenue"
 

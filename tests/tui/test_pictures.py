@@ -125,6 +125,33 @@ async def test_graph_follows_a_running_step(tmp_path: Path) -> None:
         assert canvas.statuses["after"].state is StepState.DONE
 
 
+async def test_graph_after_a_restart_that_reloads_the_manifest(tmp_path: Path) -> None:
+    session = quickstart_session(tmp_path)
+    manifest = session.pipeline.path
+    app = DebuggerApp(session, run=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
+        await pilot.press("6")
+        await settle(pilot)
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(text + """
+  - id: save-copy
+    driver: filesystem.csv_writer
+    inputs:
+      df: "${revenue.df}"
+    config:
+      connection: "@filesystem.local"
+      path: out/copy.csv
+""", encoding="utf-8")
+        await pilot.press("R")
+        await wait_session(pilot, lambda s: len(s.pipeline.steps) == 5 and s.run_state is RunState.READY)
+        await settle(pilot)
+        canvas = app.dag_view.canvas
+        assert canvas.pipeline is app.session.pipeline and canvas.ready
+        assert set(canvas.graph.nodes) >= {"save-copy"} and ("revenue", "save-copy") in canvas.graph.edges
+        assert {s.state for s in canvas.statuses.values()} == {StepState.PENDING, StepState.PAUSED}
+
+
 # -- the Metrics timeline -----------------------------------------------------------------------------
 async def test_the_running_steps_bar_grows_without_blocking_keys(tmp_path: Path) -> None:
     gate = Gate()

@@ -100,7 +100,7 @@ async def test_double_click_on_the_step_list_then_ctrl_c_keeps_the_app_running(t
     app = DebuggerApp(quickstart_session(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.double_click("#steps", offset=(6, 1 + 2))
+        await pilot.double_click("#steps", offset=(6, 1 + 3))  # extract-orders takes 3 lines (→ revenue)
         await settle(pilot)
         assert app.selected_step_id == "extract-customers"
         await pilot.press("ctrl+c")
@@ -283,14 +283,15 @@ async def test_step_list_keeps_long_ids_distinct(tmp_path: Path) -> None:
         await settle(pilot)
         step_list = app.step_list
         lines = [strip.text for strip in (step_list.render_line(y) for y in range(step_list.size.height))]
-        id_lines = [lines[0], lines[2], lines[4]]  # each step's first line
+        id_lines = [lines[0], lines[3], lines[6]]  # each step's first line (the first two: 3 lines, with →)
         assert all("…" in line for line in id_lines), id_lines  # the ids are longer than the list is wide
         assert "_prod_a" in id_lines[0] and "_prod_b" in id_lines[1]
         assert len({line.split()[1] for line in id_lines}) == 3
         await pilot.press("c")
         await wait_session(pilot, lambda s: s.run_state is RunState.FINISHED)
         lines = [strip.text for strip in (step_list.render_line(y) for y in range(step_list.size.height))]
-        assert "_prod_a" in lines[0] and "_prod_b" in lines[2]  # with durations shown too
+        assert "_prod_a" in lines[0] and "_prod_b" in lines[3]  # with durations shown too
+        assert lines[2].strip().startswith("→ join_customers_with_orders")  # what needs it, cut to fit
 
 
 # -- key bar, help and palette ------------------------------------------------------------------------

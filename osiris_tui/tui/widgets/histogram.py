@@ -8,7 +8,7 @@ title line, apart from the bins; a text column says that it has no histogram.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -18,8 +18,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from osiris_tui.frames.histogram import Histogram, histogram
-from osiris_tui.frames.view import FrameView
+if TYPE_CHECKING:  # (numpy and pyarrow load only when a histogram is counted, not with the app)
+    from osiris_tui.frames.histogram import Histogram
+    from osiris_tui.frames.view import FrameView
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 BAR_STYLE = "cyan"
@@ -135,6 +136,8 @@ class ColumnHistogram(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="osiris-histogram", description="bin a column")
     def _count(self, view: FrameView, column: str) -> None:
+        from osiris_tui.frames.histogram import histogram
+
         try:
             self.post_message(self.Counted(histogram(view, column)))
         except Exception as exc:  # a type the binning does not know: say so, keep the app
