@@ -7,9 +7,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
+if TYPE_CHECKING:  # (a frame's arrival imports them; the app paints before)
+    import pandas as pd
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,8 @@ class DataFrameCache:
             if entry is None:
                 return None
             if entry.df is None and entry.spill_path is not None:
+                import pandas as pd
+
                 entry.df = pd.read_parquet(entry.spill_path)
             self._entries.move_to_end(step_id)
             df = entry.df

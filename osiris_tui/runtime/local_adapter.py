@@ -18,9 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from osiris_tui.drivers.base import StepCancelled
+from osiris_tui.drivers.base import StepCancelled, is_dataframe
 from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step, safe_id
@@ -39,7 +37,7 @@ _DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, 
 
 def driver_inputs(step: Step, results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict]]:
     """The `inputs` dict for a step, and one `inputs_resolved` record per DataFrame wired in."""
-    upstream = [u for u in step.upstream if isinstance(results.get(u, {}).get("df"), pd.DataFrame)]
+    upstream = [u for u in step.upstream if is_dataframe(results.get(u, {}).get("df"))]
     if not upstream:
         return None, []
     names = {u: f"df_{safe_id(u)}" for u in upstream}
@@ -175,6 +173,7 @@ class LocalAdapter(ExecutionAdapter):
         context.log_event("step_start", step_id=step.id, driver=step.driver)
         context.log_event("artifacts_dir_created", step_id=step.id, path=str(ctx.output_dir))
         started = time.perf_counter()
+        metrics_before = len(context.metrics)  # this step's metrics come after (read back for a writer's rows)
         try:
             ctx.check_cancelled()
             config = dict(step.config)
@@ -209,13 +208,13 @@ class LocalAdapter(ExecutionAdapter):
         duration = time.perf_counter() - started
         prepared.results[step.id] = result
         rows = None
-        if isinstance(result.get("df"), pd.DataFrame):
+        if is_dataframe(result.get("df")):
             prepared.cache.put(step.id, result["df"])
             rows = len(result["df"])
         else:
             prepared.results.pop(step.id)
             prepared.cache.evict(step.id)
-            rows = self._rows_written(context, step.id)
+            rows = self._rows_written(context, step.id, metrics_before)
         context.log_metric(f"step_{step.id}_duration", round(duration, 4), unit="seconds", step_id=step.id)
         context.log_event("step_complete", step_id=step.id, driver=step.driver, output_dir=str(ctx.output_dir),
                           duration=round(duration, 4), rows=rows)
@@ -263,13 +262,13 @@ class LocalAdapter(ExecutionAdapter):
         return connection
 
     @staticmethod
-    def _rows_written(context: ExecutionContext, step_id: str) -> int | None:
+    def _rows_written(context: ExecutionContext, step_id: str, since: int) -> int | None:
+        """The `rows_written` this run of the step logged (its metrics from index `since` on: never the
+        whole log, which would make each step cost more than the one before)."""
         total = None
-        for m in reversed(context.metrics):
+        for m in context.metrics[since:]:
             if m.get("step_id") == step_id and m["metric"] == "rows_written":
                 total = (total or 0) + int(m["value"])
-            elif m.get("metric") == f"step_{step_id}_duration":
-                break
         return total
 
     def _failed(
