@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import shutil
 import statistics
@@ -112,6 +113,9 @@ def whole_process(n: int) -> None:
     if shutil.which("tmux") is None:
         print("whole process in tmux: skipped (tmux is not installed)")
         return
+    # Byte-compiled as `pip install` leaves it (a checkout run with PYTHONDONTWRITEBYTECODE would compile
+    # every module on every start, which Textual, installed, never does).
+    compileall.compile_dir(ROOT / "osiris_tui", quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "bare.py").write_text(BARE_SCRIPT)

@@ -264,7 +264,21 @@ class DebuggerApp(App[None]):
         self.step_list.focus()
         if self._run_on_mount:
             self.session.continue_()
-        self.call_after_refresh(self.warmup.start, lambda errors: self.post_message(WarmupDone(errors)))
+        self.call_after_refresh(self._start_warmup)
+
+    def _start_warmup(self, refreshes: int = 0) -> None:
+        """Start loading once the first screen is on the terminal: the step list laid out and painted (an
+        import running in another thread would hold the GIL while the first screen is being drawn)."""
+        if (not self.step_list.size.height or self.step_list.content_region.height == 0) and refreshes < 20:
+            self.call_after_refresh(self._start_warmup, refreshes + 1)
+        elif refreshes < 21:  # laid out on this refresh: painted on the next one
+            self.call_after_refresh(self._start_warmup, 21)
+        else:
+            self.warmup.start(self._warmed_up)
+
+    def _warmed_up(self, errors: list[str]) -> None:
+        """(called from the warm-up thread)"""
+        self.post_message(WarmupDone(errors))
 
     # -- loading after the first paint (tui/warmup.py) ------------------------------------------------
     DEFERRED_ACTIONS: ClassVar[frozenset[str]] = frozenset({"focus_table", "filter_events", "filter_events_to_step"})
