@@ -14,12 +14,15 @@ Three fresh processes each (interpreter start and imports included), alternating
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +86,7 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, cmd in commands.items():
                 times[name].append(timed(cmd, work))
+        early, late = step_intervals(work / "run" / "events.jsonl")
     tool, reused, fresh = (statistics.median(times[n]) for n in ("tool", "reused", "fresh"))
     print(f"{args.steps} trivial duckdb.processor steps, whole processes, median of {args.repeat}:")
     print(f"  plain script, one reused connection (baseline)  {reused:7.3f} s")
@@ -90,6 +94,17 @@ def main() -> None:
     print(f"  osiris-tui run                                  {tool:7.3f} s   ratio {tool / reused:.2f}  (goal <= 1.5)")
     print(f"  per step: osiris-tui {(tool - reused) / args.steps * 1000:.1f} ms over the baseline, "
           f"a fresh connection {(fresh - reused) / args.steps * 1000:.1f} ms")
+    print(f"  step_start to step_start in the last run: first fifth {early * 1000:.1f} ms, "
+          f"last fifth {late * 1000:.1f} ms (equal when no step's cost grows with the steps before it)")
+
+
+def step_intervals(events: Path) -> tuple[float, float]:
+    """Median time between consecutive `step_start` events in the first and the last fifth of the run."""
+    starts = [datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp()
+              for e in map(json.loads, events.read_text().splitlines()) if e["event"] == "step_start"]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    fifth = max(1, len(gaps) // 5)
+    return statistics.median(gaps[:fifth]), statistics.median(gaps[-fifth:])
 
 
 if __name__ == "__main__":

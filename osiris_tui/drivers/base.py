@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class RunnerContext(Protocol):
@@ -45,15 +47,21 @@ class StepCancelled(Exception):
     """Raised inside a driver when the run was interrupted."""
 
 
+def is_dataframe(value: Any) -> bool:
+    """Whether `value` is a pandas DataFrame, without importing pandas (until something has, there is none)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
 def first_input_df(inputs: dict[str, Any] | None) -> pd.DataFrame | None:
     """The input a single-input driver reads: `df`, else the first `df_*` DataFrame (as Osiris writers do)."""
     if not inputs:
         return None
     df = inputs.get("df")
-    if isinstance(df, pd.DataFrame):
+    if is_dataframe(df):
         return df
     for key, value in inputs.items():
-        if key.startswith("df_") and isinstance(value, pd.DataFrame):
+        if key.startswith("df_") and is_dataframe(value):
             return value
     return None
 

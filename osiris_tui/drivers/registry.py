@@ -12,6 +12,7 @@ Osiris's `DriverRegistry.get`.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
@@ -34,10 +35,16 @@ BUILTIN_DRIVERS: dict[str, str] = {
 }
 
 
+# Held while the heavy libraries and drivers are imported, so that the app's background warm-up and a step
+# that starts meanwhile never import the same packages at once (a step waits for the warm-up instead).
+IMPORT_LOCK = threading.RLock()
+
+
 def import_target(target: str) -> Callable[[], Any]:
     """The object a `module:attr` path names."""
     module, _, attr = target.partition(":")
-    obj: Any = importlib.import_module(module)
+    with IMPORT_LOCK:
+        obj: Any = importlib.import_module(module)
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj

@@ -17,11 +17,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
+if TYPE_CHECKING:  # (a frame's arrival imports them; the app paints before)
+    import pandas as pd
+    import pyarrow as pa
 
-from osiris_tui.runtime import frame_files
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ class DataFrameCache:
             return entry.arrow
 
     def get(self, step_id: str) -> pd.DataFrame | None:
+        from osiris_tui.runtime import frame_files
+
         with self._lock:
             entry = self._entries.get(step_id)
             if entry is None:
@@ -221,6 +224,8 @@ class DataFrameCache:
 
     def spill(self, step_id: str) -> Path | None:
         """Write a frame to Parquet and drop it from memory; returns the file."""
+        from osiris_tui.runtime import frame_files
+
         with self._lock:
             entry = self._entries.get(step_id)
             if entry is None or entry.df is None or self.spill_dir is None:

@@ -39,19 +39,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from osiris_tui import __version__
 from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step
-from osiris_tui.runtime import frame_files
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun, StepResult
 from osiris_tui.runtime.connections import OPTIONAL_FAMILIES
 from osiris_tui.runtime.context import ExecutionContext
 from osiris_tui.secrets import is_secret_key, mask_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +238,8 @@ class CheckpointStore:
         return sorted(found, key=lambda c: c.used, reverse=True)
 
     def read(self, checkpoint: Checkpoint) -> pd.DataFrame:
+        from osiris_tui.runtime import frame_files
+
         return frame_files.read_frame(checkpoint.path)
 
     def touch(self, checkpoint: Checkpoint) -> None:
@@ -253,6 +254,8 @@ class CheckpointStore:
               stop: Callable[[], bool] = lambda: False, protect: Iterable[str] = ()) -> Checkpoint:
         """Write `df` as the checkpoint `fp` (NotExact, WriteStopped or OSError when it cannot be), then keep the
         store within its budget (never dropping the fingerprints in `protect`)."""
+        from osiris_tui.runtime import frame_files
+
         self.root.mkdir(parents=True, exist_ok=True)
         table = frame_files.frame_to_table(df)
         path = self._data_path(fp)
@@ -369,6 +372,8 @@ class CheckpointWriter:
             thread.join(5.0)
 
     def _run(self) -> None:
+        from osiris_tui.runtime import frame_files
+
         while True:
             job = self._jobs.get()
             if job is None:
@@ -387,6 +392,9 @@ class CheckpointWriter:
                     error = mask_text(f"{type(exc).__name__}: {exc}")
             else:
                 error = "stopped"
+            import pandas as pd
+            import pyarrow as pa
+
             job.df = pd.DataFrame()  # let the frame go as soon as it is written
             pa.default_memory_pool().release_unused()  # the encoder's buffers, back to the system
             try:

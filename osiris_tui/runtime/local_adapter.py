@@ -18,9 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from osiris_tui.drivers.base import StepCancelled
+from osiris_tui.drivers.base import StepCancelled, is_dataframe
 from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step, safe_id
@@ -43,11 +41,11 @@ def driver_inputs(step: Step, results: dict[str, dict[str, Any]],
 
     With `cache`, the frames come from it (`results` then hold what the drivers returned besides
     `df`), so a frame the cache moved out of memory is read back only when a step needs it."""
-    def frame(u: str) -> pd.DataFrame | None:
+    def frame(u: str) -> Any:
         if cache is not None and u in results and u in cache:
             return cache.get(u)
         df = results.get(u, {}).get("df")
-        return df if isinstance(df, pd.DataFrame) else None
+        return df if is_dataframe(df) else None
 
     frames = {u: df for u in step.upstream if (df := frame(u)) is not None}
     upstream = list(frames)
@@ -186,6 +184,7 @@ class LocalAdapter(ExecutionAdapter):
         context.log_event("step_start", step_id=step.id, driver=step.driver)
         context.log_event("artifacts_dir_created", step_id=step.id, path=str(ctx.output_dir))
         started = time.perf_counter()
+        metrics_before = len(context.metrics)  # this step's metrics come after (read back for a writer's rows)
         try:
             ctx.check_cancelled()
             config = dict(step.config)
@@ -219,7 +218,7 @@ class LocalAdapter(ExecutionAdapter):
         ctx.detach()
         duration = time.perf_counter() - started
         rows = None
-        if isinstance(result.get("df"), pd.DataFrame):
+        if is_dataframe(result.get("df")):
             # The frame lives in the cache only (which may move it out of memory); results keep the rest.
             prepared.results[step.id] = {k: v for k, v in result.items() if k != "df"}
             prepared.cache.put(step.id, result["df"], backing_soon=prepared.metadata.get("checkpoints", False))
@@ -227,7 +226,7 @@ class LocalAdapter(ExecutionAdapter):
         else:
             prepared.results.pop(step.id, None)
             prepared.cache.evict(step.id)
-            rows = self._rows_written(context, step.id)
+            rows = self._rows_written(context, step.id, metrics_before)
         context.log_metric(f"step_{step.id}_duration", round(duration, 4), unit="seconds", step_id=step.id)
         context.log_event("step_complete", step_id=step.id, driver=step.driver, output_dir=str(ctx.output_dir),
                           duration=round(duration, 4), rows=rows)
@@ -275,13 +274,13 @@ class LocalAdapter(ExecutionAdapter):
         return connection
 
     @staticmethod
-    def _rows_written(context: ExecutionContext, step_id: str) -> int | None:
+    def _rows_written(context: ExecutionContext, step_id: str, since: int) -> int | None:
+        """The `rows_written` this run of the step logged (its metrics from index `since` on: never the
+        whole log, which would make each step cost more than the one before)."""
         total = None
-        for m in reversed(context.metrics):
+        for m in context.metrics[since:]:
             if m.get("step_id") == step_id and m["metric"] == "rows_written":
                 total = (total or 0) + int(m["value"])
-            elif m.get("metric") == f"step_{step_id}_duration":
-                break
         return total
 
     def _failed(

@@ -29,10 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from osiris_tui.drivers.registry import DriverRegistry, default_registry
 from osiris_tui.errors import InputError
@@ -49,6 +46,10 @@ from osiris_tui.runtime.previous_outputs import PreviousOutput, PreviousOutputs
 from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
 from osiris_tui.runtime.worker import KILL_AFTER
 from osiris_tui.secrets import mask_exception, mask_value
+
+if TYPE_CHECKING:  # (imported when the first frame is made: the app paints before they load)
+    import pandas as pd
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 

@@ -10,13 +10,15 @@ does can block a key press. A timer runs only to animate a running step (spinner
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections import deque
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -35,15 +37,18 @@ from osiris_tui.tui.screens.breakpoint_dialog import REMOVE, BreakpointDialog
 from osiris_tui.tui.screens.breakpoint_list import BreakpointList
 from osiris_tui.tui.screens.confirm_stop import ConfirmQuit, ConfirmRestart
 from osiris_tui.tui.screens.help import HelpScreen
-from osiris_tui.tui.widgets.config_view import ConfigView
-from osiris_tui.tui.widgets.connection_view import ConnectionView
-from osiris_tui.tui.widgets.dag_view import DagView
-from osiris_tui.tui.widgets.data_view import DataView
+from osiris_tui.tui.warmup import PendingView, Warmup, WarmupDone
 from osiris_tui.tui.widgets.error_panel import ErrorPanel
-from osiris_tui.tui.widgets.event_log import EventLog
-from osiris_tui.tui.widgets.metrics_view import MetricsView
 from osiris_tui.tui.widgets.step_list import StepList
 from osiris_tui.tui.widgets.tabs import TabView
+
+if TYPE_CHECKING:  # the tabs' views load after the first paint (tui/warmup.py)
+    from osiris_tui.tui.widgets.config_view import ConfigView
+    from osiris_tui.tui.widgets.connection_view import ConnectionView
+    from osiris_tui.tui.widgets.dag_view import DagView
+    from osiris_tui.tui.widgets.data_view import DataView
+    from osiris_tui.tui.widgets.event_log import EventLog
+    from osiris_tui.tui.widgets.metrics_view import MetricsView
 
 TAB_LABELS = (("data", "1 Data"), ("config", "2 Config"), ("connection", "3 Connection"),
               ("events", "4 Events"), ("metrics", "5 Metrics"), ("graph", "6 Graph"))
@@ -142,6 +147,7 @@ class DebuggerApp(AuthoringActions, App[None]):
     MIN_DRAIN_SECONDS = 0.02  # records are applied at most this often (a state change waits no longer)
     LOG_CHUNK = 500  # records handed to the event log at a time
     LOG_BUDGET_SECONDS = 0.03  # per tick, so a flood never holds the UI thread for long
+    WARMUP: ClassVar[type[Warmup]] = Warmup
 
     def __init__(self, session: DebugSession, *, run: bool = False, watch: dict[str, Any] | None = None) -> None:
         """`watch`: options for watching the pipeline's files (`DebugSession.start_watching`); None: defaults."""
@@ -167,17 +173,20 @@ class DebuggerApp(AuthoringActions, App[None]):
         self._session_closed = False
         self._ticker: Any = None
         self._focus_filter_pending = False
+        self.warmup = self.WARMUP(session.registry, [s.driver for s in session.pipeline.steps])
+        self._deferred: list[str] = []  # actions asked for before what they need was loaded
+        self.warmed_up = False  # the warm-up is done and applied (the Data tab's view is in place)
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         # Kept as attributes: `App.query` only searches the active screen, and a modal may be on top.
         self.step_list = StepList(self.session.pipeline, id="steps")
         self.step_list.border_title = "Steps"
-        self.data_view = DataView(self.session, id="data-view")
         self.error_panel = ErrorPanel(id="error-panel")
-        # Only the Data tab's view is built into its pane up front; the others are mounted when first
-        # shown (they read what they need from the session then), which keeps startup fast.
-        self.tabs = TabView(TAB_LABELS, initial="data", views={"data": self.data_view}, id="tabs")
+        # Only the Data tab's view is built into its pane up front (once loaded: a stand-in until then);
+        # the others are mounted when first shown (they read what they need from the session then).
+        data = self.data_view if self.warmup.ready else PendingView(id="data-pending")
+        self.tabs = TabView(TAB_LABELS, initial="data", views={"data": data}, id="tabs")
         yield Header(icon="◆")
         with Horizontal(id="main"):
             yield self.step_list
@@ -186,25 +195,42 @@ class DebuggerApp(AuthoringActions, App[None]):
                 yield self.error_panel
         yield KeyBar(id="keybar")
 
-    # The other tabs' views are built when first used (most sessions never open some of them).
+    # The views are built when first used (most sessions never open some of them), their modules imported
+    # then (the warm-up has imported them by the time the app lets them be used).
+    @cached_property
+    def data_view(self) -> DataView:
+        from osiris_tui.tui.widgets.data_view import DataView
+
+        return DataView(self.session, id="data-view")
+
     @cached_property
     def config_view(self) -> ConfigView:
+        from osiris_tui.tui.widgets.config_view import ConfigView
+
         return ConfigView(self.session, id="config-view")
 
     @cached_property
     def connection_view(self) -> ConnectionView:
+        from osiris_tui.tui.widgets.connection_view import ConnectionView
+
         return ConnectionView(self.session, id="connection-view")
 
     @cached_property
     def event_log(self) -> EventLog:
+        from osiris_tui.tui.widgets.event_log import EventLog
+
         return EventLog(self.session, id="event-log")
 
     @cached_property
     def metrics_view(self) -> MetricsView:
+        from osiris_tui.tui.widgets.metrics_view import MetricsView
+
         return MetricsView(self.session, id="metrics-view")
 
     @cached_property
     def dag_view(self) -> DagView:
+        from osiris_tui.tui.widgets.dag_view import DagView
+
         return DagView(self.session, id="dag-view")
 
     def _tab_view(self, tab: str) -> Any:
@@ -225,6 +251,8 @@ class DebuggerApp(AuthoringActions, App[None]):
         await self._ensure_tab(event.tab)
 
     async def _ensure_tab(self, tab: str) -> None:
+        if not self.warmup.ready:  # the tab's view is mounted once its modules are loaded (on_warmup_done)
+            return
         view = self._tab_view(tab)
         if view is None:
             return
@@ -251,6 +279,55 @@ class DebuggerApp(AuthoringActions, App[None]):
         self.step_list.focus()
         if self._run_on_mount:
             self.session.continue_()
+        self.call_after_refresh(self._start_warmup)
+
+    def _start_warmup(self, refreshes: int = 0) -> None:
+        """Start loading once the first screen is on the terminal: the step list laid out and painted (an
+        import running in another thread would hold the GIL while the first screen is being drawn)."""
+        if (not self.step_list.size.height or self.step_list.content_region.height == 0) and refreshes < 20:
+            self.call_after_refresh(self._start_warmup, refreshes + 1)
+        elif refreshes < 21:  # laid out on this refresh: painted on the next one
+            self.call_after_refresh(self._start_warmup, 21)
+        else:
+            self.warmup.start(self._warmed_up)
+
+    def _warmed_up(self, errors: list[str]) -> None:
+        """(called from the warm-up thread)"""
+        self.post_message(WarmupDone(errors))
+
+    # -- loading after the first paint (tui/warmup.py) ------------------------------------------------
+    DEFERRED_ACTIONS: ClassVar[frozenset[str]] = frozenset({"focus_table", "filter_events", "filter_events_to_step"})
+
+    async def on_warmup_done(self, message: WarmupDone) -> None:
+        """Everything is loaded: the Data tab's view replaces its stand-in, then the queued actions run."""
+        for error in message.errors:
+            self.notify(f"Could not load {error}", severity="error", timeout=10)
+        pending = self.tabs.views.get("data")
+        if isinstance(pending, PendingView):
+            await pending.remove()
+            mounting = self.tabs.mount_view("data", self.data_view)
+            if mounting is not None:
+                await mounting
+            self.data_view.show_step(self.selected_step_id)
+        await self._ensure_tab(self.tabs.active)
+        self.warmed_up = True
+        deferred, self._deferred = self._deferred, []
+        for action in deferred:  # as pressed: each was allowed then (a tab switched since does not undo it)
+            _, name, params = parse_action(action)
+            result = getattr(self, f"action_{name}")(*params)
+            if inspect.isawaitable(result):
+                await result
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        """An app action that needs what is still loading is queued (and runs once it is there)."""
+        if not self.warmup.ready and isinstance(action, str) and default_namespace in (None, self):
+            namespace, name, params = parse_action(action)
+            if namespace in ("", "app") and name in self.DATA_ACTIONS | self.DEFERRED_ACTIONS:
+                if not self.check_action(name, params):
+                    return False
+                self._deferred.append(action)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def on_unmount(self) -> None:
         self._close_session()
@@ -345,7 +422,8 @@ class DebuggerApp(AuthoringActions, App[None]):
         """The session restarted: the event log and the metrics begin again from the new run's lists."""
         self._run_context = self.session.context
         self._log_backlog.clear()
-        self.data_view.forget_frames()
+        if "data_view" in self.__dict__:  # (built)
+            self.data_view.forget_frames()
         for name in ("event_log", "metrics_view"):
             view = self._mounted(name)
             if view is not None:
@@ -506,7 +584,7 @@ class DebuggerApp(AuthoringActions, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.DATA_ACTIONS:  # only on the Data tab (`/` elsewhere filters the events)
             if action == "data_search":  # with no frame shown, `/` filters the events as on other tabs
-                return self.tabs.active == "data" and self.data_view.view is not None
+                return self.tabs.active == "data" and self.warmup.ready and self.data_view.view is not None
             return self.tabs.active == "data"
         if action in self.EDIT_ACTIONS:  # not while the editor is open
             view = self._mounted("config_view")
@@ -672,7 +750,7 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     def action_focus_steps(self) -> None:
         """Esc: on the Data tab, first what it has to peel (a running sort, a bar, a filter), then the steps."""
-        if self.tabs.active == "data" and self.data_view.back():
+        if self.tabs.active == "data" and self.warmup.ready and self.data_view.back():
             return
         self.step_list.focus()
 

@@ -114,11 +114,24 @@ async def settle(pilot: Pilot) -> None:
     """Let the app apply everything the session reported, and finish any data loading."""
     app = pilot.app
     assert isinstance(app, DebuggerApp)
+    await wait_loaded(pilot)
     for _ in range(3):
         app.drain_session_updates(budget=float("inf"))
         await pilot.pause()
         await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def wait_loaded(pilot: Pilot, timeout: float = 60) -> None:
+    """Wait until the app has loaded what it loads after the first paint (tui/warmup.py) and applied it."""
+    app = pilot.app
+    assert isinstance(app, DebuggerApp)
+    assert await asyncio.to_thread(app.warmup.wait, timeout), "the warm-up did not finish"
+    for _ in range(1000):
+        if app.warmed_up:
+            return
+        await pilot.pause()
+    raise AssertionError("the app did not apply the warm-up")
 
 
 async def wait_session(pilot: Pilot, predicate: Callable[[DebugSession], bool], timeout: float = 30) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from osiris_tui.tui import format as fmt
+from osiris_tui.tui.warmup import MODULES
+
+# What the app loads after its first paint, loaded up front here: every app test starts with it all there
+# (as the app is a moment after it opens); tests/tui/test_warmup.py makes the warm-up slow on purpose.
+for _module in MODULES:
+    importlib.import_module(_module)
 
 
 @pytest.fixture
