@@ -64,10 +64,11 @@ def default_memory_budget() -> int | None:
         return None
 
 
-def memory_budget(args: argparse.Namespace) -> int | None:
+def memory_budget(args: argparse.Namespace, configured: int | None = None) -> int | None:
+    """`--memory-budget`, else the settings files' `cache_budget` (`configured`), else a quarter of RAM."""
     value = getattr(args, "memory_budget", None)
     if value is None:
-        return default_memory_budget()
+        return configured if configured is not None else default_memory_budget()
     if value.strip().lower() in ("none", "off", "unlimited"):
         return None
     return parse_size(value, "--memory-budget")

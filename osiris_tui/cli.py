@@ -138,7 +138,7 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
                         breakpoints=specs, reload=reload, only=_selection(args, pipeline),
                         breakpoint_store=BreakpointStore() if remember_breakpoints else None,
                         checkpoints=checkpoints_for(args, pipeline.path, headless=headless),
-                        memory_budget=memory_budget(args))
+                        memory_budget=memory_budget(args, settings.cache_budget if settings is not None else None))
 
 
 def _headless(argv: Sequence[str]) -> int:

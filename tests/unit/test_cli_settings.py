@@ -151,3 +151,18 @@ def test_the_app_starts_with_the_settings(quickstart: Path, monkeypatch, tmp_pat
     assert main([str(quickstart), "--theme", "nord", "--run-dir", str(tmp_path / "run2")]) == 0
     assert started[0].theme == "nord"
     started[0].session.close()
+
+
+def test_cache_budget_is_the_memory_budget_unless_the_flag_says(quickstart: Path, monkeypatch, tmp_path: Path) -> None:
+    import osiris_tui.tui.app as app_module
+
+    started: list = []
+    monkeypatch.setattr(app_module.DebuggerApp, "run", lambda self: started.append(self))
+    (quickstart.parent / ".osiris-tui.toml").write_text('cache_budget = "300MiB"\n')
+    assert main([str(quickstart), "--run-dir", str(tmp_path / "run")]) == 0
+    assert started[0].session.memory_budget == 300 * 1024**2
+    assert started[0].session.prepared.cache.budget_bytes == 300 * 1024**2
+    started[0].session.close()
+    assert main([str(quickstart), "--memory-budget", "1GiB", "--run-dir", str(tmp_path / "run2")]) == 0
+    assert started[1].session.memory_budget == 1024**3
+    started[1].session.close()
