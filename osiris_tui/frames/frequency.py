@@ -3,8 +3,8 @@
 `frequency(view, "status")` counts the shown rows (the filter applies; the sort does not matter) with
 one DuckDB GROUP BY over the Arrow table, where it lies: the filter's condition is the query's WHERE,
 so nothing is copied. An integer column whose values span a range not much wider than its rows (ids,
-codes, small counts) is counted with `np.bincount` instead, several times faster, and needs no sort
-when every value occurs equally often (an id column: each value once). NULL is a value of its own.
+codes, small counts) is counted with `np.bincount` instead, several times faster; an all-distinct one
+(an id column) is recognised with a bit per value and needs neither counts nor a sort. NULL is a value of its own.
 `value_condition` turns one value back into the SQL condition that selects its rows, so Enter on a
 value filters the frame to it.
 """
@@ -27,6 +27,7 @@ from osiris_tui.frames.sql import query
 from osiris_tui.frames.view import FrameView
 
 RANGE_FACTOR = 4  # integers spanning at most this many values per row are counted by bincount
+CHUNK_ROWS = 1 << 20
 
 
 def quote_identifier(name: str) -> str:
@@ -73,40 +74,41 @@ def _arrow(column: pa.ChunkedArray, kind: pa.DataType) -> pa.Table:
 
 
 def _integer_counts(values: pa.ChunkedArray | pa.Array, total: int, kind: pa.DataType) -> pa.Table | None:
-    """The counts of an integer column by `np.bincount` over its value range, sorted as `frequency`
-    sorts (None: the range is too wide for that). An all-distinct column needs no sort at all."""
-    if isinstance(values, pa.ChunkedArray):
-        values = one_array(values)
+    """The counts of an integer column over its value range, sorted as `frequency` sorts (None: the
+    range is too wide). All-distinct values (an id column) are found with one bit per value of the
+    range and need no count nor sort; others are counted with `np.bincount`."""
+    values = one_array(values)
     nulls = values.null_count
     valid = pc.drop_null(values) if nulls else values
     if len(valid) == 0:
         return None
     lo_hi = pc.min_max(valid)
     lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
-    if hi - lo + 1 > max(RANGE_FACTOR * len(valid), 1 << 16):
+    span = hi - lo + 1
+    if span > max(RANGE_FACTOR * len(valid), 1 << 16):
         return None
     keys = valid.to_numpy(zero_copy_only=False)
-    # fresh arrays are few (each costs its page faults): offsets only when the values do not start at 0
-    offsets = (keys - keys.dtype.type(lo)) if lo else keys
-    counts = np.bincount(offsets.astype(np.intp, copy=False), minlength=hi - lo + 1)
-    del offsets
-    if counts.min() > 0:  # every value of the range occurs: no lookup needed
-        present, found = None, counts
+    start = keys.dtype.type(lo)
+    seen = np.zeros(span, dtype=bool)
+    for at in range(0, len(keys), CHUNK_ROWS):  # offsets a chunk at a time: bounded memory
+        part = keys[at: at + CHUNK_ROWS]
+        seen[(part - start) if lo else part] = True
+    present = np.flatnonzero(seen)
+    del seen
+    if len(present) == len(keys):  # each value once: in value order already
+        found = np.ones(len(present), dtype=np.int64)
     else:
-        present = np.flatnonzero(counts)
+        counts = np.bincount(((keys - start) if lo else keys).astype(np.intp, copy=False), minlength=span)
         found = counts[present]
-    del counts
-    if found.max() != found.min():  # count descending, ties by value: value order is kept
-        # stable: ties keep value order; small counts sort as int16, by radix sort, in linear time
+        del counts
+        # count descending, ties in value order (stable); small counts sort as int16, by radix sort
         key = (-found).astype(np.int16) if found.max() < 2**15 else -found
         order = np.argsort(key, kind="stable")
-        present = order if present is None else present[order]
-        found = found[order]
-    if present is None:
-        present = np.arange(len(found), dtype=np.intp)
+        present, found = present[order], found[order]
+        del key, order
     numbers = present.astype(keys.dtype, copy=False)
     if lo:
-        numbers += keys.dtype.type(lo)
+        numbers += start
     result_values: pa.Array = pa.array(numbers, type=kind)
     result_counts = pa.array(found, pa.int64())
     if nulls:  # NULL after the values counted as often or more

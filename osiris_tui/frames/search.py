@@ -32,6 +32,7 @@ from osiris_tui.frames.view import FrameView
 # Python's own regex parser (untyped, private to `re`): only to learn which characters a regex needs
 regex_parser: Any = importlib.import_module("re._parser")
 CHUNK_ROWS = 1 << 20  # rows cast to text at a time
+VALUE_CHUNK_ROWS = 1 << 18  # rows searched from their values at a time (a dozen int64 arrays of this many)
 _DIGITS = set("0123456789")
 # the characters a column type's text can hold (lower case); None: anything
 _ALPHABETS: dict[str, set[str]] = {
@@ -145,10 +146,11 @@ def _column_mask(column: pa.ChunkedArray, pattern: str, regex: bool, case_sensit
         return hits.fill_null(False).to_numpy(zero_copy_only=False)
 
     numbers = not regex and value_search.applies(column.type)
+    step = VALUE_CHUNK_ROWS if numbers else CHUNK_ROWS
     start = 0
     for chunk in column.chunks:
-        for at in range(0, len(chunk), CHUNK_ROWS):
-            part = chunk.slice(at, CHUNK_ROWS)
+        for at in range(0, len(chunk), step):
+            part = chunk.slice(at, step)
             hits = value_search.number_mask(part, pattern, match) if numbers else match(array_text(part))
             out[start + at: start + at + len(part)] = hits
         start += len(chunk)

@@ -156,6 +156,17 @@ def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(x)
         pending = (magnitude >= 1e-4) & (magnitude < 1e15)  # NaN and inf are neither
+    # most data has at most two decimals: one pass finds those, and their trailing zeros give the
+    # shortest form (x == d / 100 with d ending in 0 is also d / 10 / 10, and so on)
+    d = np.rint(x * 100.0)
+    ok = pending & (magnitude < 1e13) & (d / 100.0 == x)
+    whole = np.abs(d[ok]).astype(np.uint64)
+    tens = whole % np.uint64(10) == 0  # `12.5` or `120.0`: one decimal
+    u[ok] = np.where(tens, whole // np.uint64(10), whole)
+    scale[ok] = np.where(tens, 1, 2)
+    done |= ok
+    pending &= ~ok
+    del d, ok, whole, tens
     for k in range(MAX_DECIMALS + 1):
         if not pending.any():
             break
@@ -261,6 +272,43 @@ def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return year, month, day
 
 
+YEAR_RANGES = 8  # a year window matching at most this many years of the column is tested as time ranges
+
+
+def _year_start(year: int) -> int:
+    """Seconds since 1970 of January 1st of `year`."""
+    y = year - 1
+    return (365 * y + y // 4 - y // 100 + y // 400 - 719_162) * 86_400
+
+
+def _year_ranges(values: np.ndarray, per_second: int, low: int, count: int, value: int) -> np.ndarray | None:
+    """The rows whose year holds the window, as comparisons of the epoch numbers with the bounds of the
+    few years of the column's range that do (None: too many such years; the calendar is needed)."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    per_year_low = _year_of(int(values.min()) // per_second)
+    per_year_high = _year_of(int(values.max()) // per_second)
+    years = [y for y in range(max(per_year_low, 1000), min(per_year_high, 9999) + 1)
+             if (y // 10**low) % 10**count == value]
+    if len(years) > YEAR_RANGES:
+        return None
+    hit = np.zeros(len(values), dtype=bool)
+    top = np.iinfo(np.int64).max
+    for year in years:
+        start, stop = _year_start(year) * per_second, _year_start(year + 1) * per_second
+        hit |= (values >= max(start, -top)) & (values < stop) if stop <= top else values >= start
+    return hit
+
+
+def _year_of(seconds: int) -> int:
+    year = 1970 + seconds // 31_556_952  # the mean Gregorian year: off by at most one
+    while _year_start(year) > seconds:
+        year -= 1
+    while _year_start(year + 1) <= seconds:
+        year += 1
+    return year
+
+
 _YEAR_1000 = -30_610_224_000  # 1000-01-01 in seconds since 1970
 _YEAR_10000 = 253_402_300_800  # 10000-01-01
 
@@ -313,7 +361,10 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
         for windows in places:
             here = rows.copy()
             for name, (low, count, value) in windows.items():
-                here &= (field(name, digits) // 10**low) % 10**count == value
+                if name == "year" and (years := _year_ranges(values, per_second, low, count, value)) is not None:
+                    here &= years
+                else:
+                    here &= (field(name, digits) // 10**low) % 10**count == value
             hit |= here
     rest = np.flatnonzero(valid & ~inside)
     if len(rest):

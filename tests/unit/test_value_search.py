@@ -165,3 +165,13 @@ def test_timestamps_outside_four_digit_years_go_through_their_text() -> None:
     column = pa.array([-62_135_596_800_000_000, 253_402_300_799_999_999, 0, None], pa.timestamp("us"))  # 0001, 9999
     for p in ["0001-01-01", "9999-12-31 23:59:59.999999", "1970", "00:00:00", "-"]:
         assert by_numbers(column, p) == by_text(column, p), p
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_timestamps_of_a_few_years_test_years_as_time_ranges(unit: str) -> None:
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+    start = 1_704_067_200  # 2024-01-01
+    seconds = np.linspace(start - 86_400 * 400, start + 86_400 * 800, 500).astype(np.int64)
+    column = pa.array(seconds * per_second + (seconds % 7) * (per_second // 8), pa.timestamp(unit))
+    for p in ["2024", "202", "024-", "2023-12-31", "2025", "2", "4-0", "1999"]:
+        assert by_numbers(column, p) == by_text(column, p), p
