@@ -323,27 +323,21 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
     else:
         inside = valid & (values >= _YEAR_1000 * per_second) & (values < _YEAR_10000 * per_second)
     per_day = 86_400 * per_second
-    days = np.floor_divide(values, per_day)
-    clock = values - days * per_day
-    seconds = clock // per_second
-    fraction = clock - seconds * per_second
+    fraction = np.remainder(values, per_second)  # floored: a time before 1970 has its fraction too
     if unit == "ms":
         fraction = fraction * 1000
     fields: dict[str, np.ndarray] = {}
 
     def field(name: str, digits: int) -> np.ndarray:
         """Computed when a pattern first needs it (the date's three together)."""
-        if name not in fields:
-            if name in ("year", "month", "day"):
-                fields["year"], fields["month"], fields["day"] = _civil(days)
-            elif name == "hour":
-                fields[name] = seconds // 3600
-            elif name == "minute":
-                fields[name] = seconds // 60 % 60
-            elif name == "second":
-                fields[name] = seconds % 60
         if name == "fraction":
             return fraction // 1000 if digits == 6 and unit == "ns" else fraction
+        if name not in fields:
+            if name in ("year", "month", "day"):
+                fields["year"], fields["month"], fields["day"] = _civil(np.floor_divide(values, per_day))
+            else:
+                seconds = np.remainder(values, per_day) // per_second
+                fields["hour"], fields["minute"], fields["second"] = seconds // 3600, seconds // 60 % 60, seconds % 60
         return fields[name]
 
     if unit == "ns":  # nanoseconds show 6 digits when they are whole microseconds, else 9
