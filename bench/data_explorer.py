@@ -13,7 +13,7 @@ and 1M rows x 29 columns, in one run, with ratios to the 1k-row case:
 - describe: every column's statistics
 - sort:     the float column, stable, nulls last
 
-Then the peak memory of exploring the 10M-row frame (filter + sort + search + frequency), in a fresh
+Then the peak memory of exploring the 10M-row frame (filter + sort + three searches + two frequencies), in a fresh
 process: Arrow's allocator (sampled every 2 ms) plus Python objects (tracemalloc), and the process's
 resident high-water mark, each against the table's own Arrow size.
 
@@ -163,7 +163,10 @@ def memory_probe(n: int) -> dict[str, float]:
     view = FrameView.of(table).filtered("amount > 0 AND status IS NOT NULL")
     view = view.sorted("ordered_at", "descending")
     matches = search(view, "customer_12")
+    digits = search(view, "4242")
+    search(view, r"_12\d9$", regex=True)
     counts = frequency(view, "status")
+    ids = frequency(view, "id")
     done.set()
     sampler.join()
     _, py_peak = tracemalloc.get_traced_memory()
@@ -177,6 +180,8 @@ def memory_probe(n: int) -> dict[str, float]:
         "rows_shown": view.num_rows,
         "matches": len(matches),
         "values": counts.num_rows,
+        "digit_matches": len(digits),
+        "ids": ids.num_rows,
     }
     if rss_base is not None:
         result["rss_hwm_extra"] = _status("VmHWM") - rss_base
@@ -226,7 +231,8 @@ def main() -> None:
     size = mem["table_bytes"]
     extra = mem["arrow_peak_extra"] + mem["python_peak"]
     print(f"\nexploring {big:,} rows (filter -> {mem['rows_shown']:,} rows, sort, search -> {mem['matches']:,} "
-          f"cells, frequency -> {mem['values']:,} values); table {size / 2**20:,.0f} MiB in Arrow")
+          f"cells, digits -> {mem['digit_matches']:,} cells, a regex, frequency -> {mem['values']:,} values, "
+          f"of the ids -> {mem['ids']:,}); table {size / 2**20:,.0f} MiB in Arrow")
     print(f"  Arrow allocator peak extra {mem['arrow_peak_extra'] / 2**20:,.0f} MiB + Python objects peak "
           f"{mem['python_peak'] / 2**20:,.0f} MiB -> peak {(size + extra) / size:.2f}x the table")
     if "rss_hwm_extra" in mem:

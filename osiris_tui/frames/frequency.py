@@ -2,8 +2,11 @@
 
 `frequency(view, "status")` counts the shown rows (the filter applies; the sort does not matter) with
 one DuckDB GROUP BY over the Arrow table, where it lies: the filter's condition is the query's WHERE,
-so nothing is copied. NULL is a value of its own. `value_condition` turns one value back into the SQL
-condition that selects its rows, so Enter on a value filters the frame to it.
+so nothing is copied. An integer column whose values span a range not much wider than its rows (ids,
+codes, small counts) is counted with `np.bincount` instead, several times faster; an all-distinct one
+(an id column) is recognised with a bit per value and needs neither counts nor a sort. NULL is a value of its own.
+`value_condition` turns one value back into the SQL condition that selects its rows, so Enter on a
+value filters the frame to it.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from osiris_tui.frames.arrays import one_array
 from osiris_tui.frames.sql import query
 from osiris_tui.frames.view import FrameView
+
+RANGE_FACTOR = 4  # integers spanning at most this many values per row are counted by bincount
+CHUNK_ROWS = 1 << 20
 
 
 def quote_identifier(name: str) -> str:
@@ -40,7 +47,13 @@ def _finish(values: pa.Array | pa.ChunkedArray, counts: pa.Array | pa.ChunkedArr
         except (pa.ArrowException, NotImplementedError):
             pass
     counts = counts.cast(pa.int64())
-    percent = pc.divide(pc.multiply(counts.cast(pa.float64()), 100.0), float(total or 1))
+    if isinstance(counts, pa.ChunkedArray):
+        counts = one_array(counts)
+    # count * 100 / total, as Arrow's multiply and divide would round it, in place
+    share = counts.to_numpy(zero_copy_only=False).astype(np.float64)
+    share *= 100.0
+    share /= float(total or 1)
+    percent = pa.array(share)
     return pa.table({"value": values, "count": counts, "percent": percent})
 
 
@@ -60,6 +73,51 @@ def _arrow(column: pa.ChunkedArray, kind: pa.DataType) -> pa.Table:
         return result.take(pc.array_sort_indices(result.column("count"), order="descending"))
 
 
+def _integer_counts(values: pa.ChunkedArray | pa.Array, total: int, kind: pa.DataType) -> pa.Table | None:
+    """The counts of an integer column over its value range, sorted as `frequency` sorts (None: the
+    range is too wide). All-distinct values (an id column) are found with one bit per value of the
+    range and need no count nor sort; others are counted with `np.bincount`."""
+    values = one_array(values)
+    nulls = values.null_count
+    valid = pc.drop_null(values) if nulls else values
+    if len(valid) == 0:
+        return None
+    lo_hi = pc.min_max(valid)
+    lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
+    span = hi - lo + 1
+    if span > max(RANGE_FACTOR * len(valid), 1 << 16):
+        return None
+    keys = valid.to_numpy(zero_copy_only=False)
+    start = keys.dtype.type(lo)
+    seen = np.zeros(span, dtype=bool)
+    for at in range(0, len(keys), CHUNK_ROWS):  # offsets a chunk at a time: bounded memory
+        part = keys[at: at + CHUNK_ROWS]
+        seen[(part - start) if lo else part] = True
+    present = np.flatnonzero(seen)
+    del seen
+    if len(present) == len(keys):  # each value once: in value order already
+        found = np.ones(len(present), dtype=np.int64)
+    else:
+        counts = np.bincount(((keys - start) if lo else keys).astype(np.intp, copy=False), minlength=span)
+        found = counts[present]
+        del counts
+        # count descending, ties in value order (stable); small counts sort as int16, by radix sort
+        key = (-found).astype(np.int16) if found.max() < 2**15 else -found
+        order = np.argsort(key, kind="stable")
+        present, found = present[order], found[order]
+        del key, order
+    numbers = present.astype(keys.dtype, copy=False)
+    if lo:
+        numbers += start
+    result_values: pa.Array = pa.array(numbers, type=kind)
+    result_counts = pa.array(found, pa.int64())
+    if nulls:  # NULL after the values counted as often or more
+        at = int(np.searchsorted(-found, -nulls, side="right"))
+        result_values = pa.concat_arrays([result_values[:at], pa.array([None], kind), result_values[at:]])
+        result_counts = pa.concat_arrays([result_counts[:at], pa.array([nulls], pa.int64()), result_counts[at:]])
+    return _finish(result_values, result_counts, total, kind)
+
+
 def frequency(view: FrameView, column: str) -> pa.Table:
     """value (the column's type), count (int64), percent (float64) for each distinct value of
     `column` among the view's rows, most frequent first, ties by value; NULL is its own row."""
@@ -67,6 +125,11 @@ def frequency(view: FrameView, column: str) -> pa.Table:
     if column not in table.column_names:
         raise KeyError(f"no column {column!r}")
     kind = table.schema.field(column).type
+    if pa.types.is_integer(kind):
+        rows = table.column(column) if view.indices is None else table.column(column).take(view.indices)
+        counted = _integer_counts(rows, view.num_rows, kind)
+        if counted is not None:
+            return counted
     if view.indices is not None and view.where is None:  # rows chosen without a condition
         return _arrow(table.column(column).take(view.indices), kind)
     where = "" if view.where is None else f"WHERE coalesce(CAST(({view.where}) AS BOOLEAN), false)"

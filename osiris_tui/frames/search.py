@@ -1,4 +1,4 @@
-"""Search: the cells of a view whose displayed text contains a substring or matches a regex.
+r"""Search: the cells of a view whose displayed text contains a substring or matches a regex.
 
 `search(view, "paid")` looks at every column's text as the table shows it (`frames.text`, which agrees
 with `format.plain`), or at one column, and returns the matching cells in display order, row by row
@@ -7,23 +7,32 @@ asked; regexes use RE2 syntax through Arrow (Python's `re` checks them first, so
 `re.error`; one RE2 does not support, such as a look-ahead, raises `ValueError`).
 
 A substring that cannot occur in a column's text (letters in a number column) skips the column without
-reading it. Each column's text is computed a chunk at a time, so memory stays bounded by a chunk.
+reading it; so does a regex that needs a character the column's text never has (`_12\d9$` needs a `_`).
+A substring in a number column (integers, decimals, most floats) is found from the numbers, without
+their text (`frames.value_search`). Other columns' text is computed a chunk at a time, so memory stays
+bounded by a chunk.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from osiris_tui.frames import value_search
 from osiris_tui.frames.text import array_text
 from osiris_tui.frames.view import FrameView
 
+# Python's own regex parser (untyped, private to `re`): only to learn which characters a regex needs
+regex_parser: Any = importlib.import_module("re._parser")
 CHUNK_ROWS = 1 << 20  # rows cast to text at a time
+VALUE_CHUNK_ROWS = 1 << 18  # rows searched from their values at a time (a dozen int64 arrays of this many)
 _DIGITS = set("0123456789")
 # the characters a column type's text can hold (lower case); None: anything
 _ALPHABETS: dict[str, set[str]] = {
@@ -86,6 +95,29 @@ def _alphabet(t: pa.DataType) -> set[str] | None:
     return None
 
 
+def _required(items: Any) -> set[str]:
+    """The characters every match of a parsed sequence contains (a conservative subset)."""
+    found: set[str] = set()
+    for op, arg in items:
+        if op is regex_parser.LITERAL:
+            char = chr(arg)
+            if char.isascii():  # a non-ASCII letter may fold to an ASCII one when case is ignored
+                found.add(char.lower())
+        elif op is regex_parser.SUBPATTERN:
+            found |= _required(arg[-1])
+        elif op in (regex_parser.MAX_REPEAT, regex_parser.MIN_REPEAT) and arg[0] >= 1:
+            found |= _required(arg[2])
+    return found
+
+
+def required_chars(pattern: str) -> set[str]:
+    """The characters (lower case) any text a regex matches must hold; empty when unsure."""
+    try:
+        return _required(regex_parser.parse(pattern))
+    except (re.error, RecursionError, TypeError, ValueError):
+        return set()
+
+
 def _check_regex(pattern: str, case_sensitive: bool) -> None:
     re.compile(pattern)  # raises re.error with Python's message and position
     try:
@@ -103,18 +135,24 @@ def _column_mask(column: pa.ChunkedArray, pattern: str, regex: bool, case_sensit
         # and a pattern without letters needs neither
         lower = pattern.lower() != pattern.upper()
         pattern, case_sensitive = pattern.lower(), True
+
+    def match(text: pa.Array) -> np.ndarray:
+        if lower:
+            text = pc.utf8_lower(text)
+        if regex:
+            hits = pc.match_substring_regex(text, pattern, ignore_case=not case_sensitive)
+        else:
+            hits = pc.match_substring(text, pattern)
+        return hits.fill_null(False).to_numpy(zero_copy_only=False)
+
+    numbers = not regex and value_search.applies(column.type)
+    step = VALUE_CHUNK_ROWS if numbers else CHUNK_ROWS
     start = 0
     for chunk in column.chunks:
-        for at in range(0, len(chunk), CHUNK_ROWS):
-            part = chunk.slice(at, CHUNK_ROWS)
-            text = array_text(part)
-            if lower:
-                text = pc.utf8_lower(text)
-            if regex:
-                hits = pc.match_substring_regex(text, pattern, ignore_case=not case_sensitive)
-            else:
-                hits = pc.match_substring(text, pattern)
-            out[start + at: start + at + len(part)] = hits.fill_null(False).to_numpy(zero_copy_only=False)
+        for at in range(0, len(chunk), step):
+            part = chunk.slice(at, step)
+            hits = value_search.number_mask(part, pattern, match) if numbers else match(array_text(part))
+            out[start + at: start + at + len(part)] = hits
         start += len(chunk)
     return out
 
@@ -135,9 +173,9 @@ def search(view: FrameView, pattern: str, *, regex: bool = False, column: str | 
         if column not in table.column_names:
             raise KeyError(f"no column {column!r}")
         wanted = [table.column_names.index(column)]
-    if not regex:
-        letters = set(pattern.lower())  # the alphabets are lower case: a conservative test either way
-        wanted = [i for i in wanted if (a := _alphabet(table.schema.field(i).type)) is None or letters <= a]
+    # the alphabets are lower case: a conservative test either way
+    letters = required_chars(pattern) if regex else set(pattern.lower())
+    wanted = [i for i in wanted if (a := _alphabet(table.schema.field(i).type)) is None or letters <= a]
     if not wanted or view.num_rows == 0:
         return empty
 

@@ -213,6 +213,26 @@ async def test_a_sql_error_is_shown_with_a_caret_never_raised(tmp_path: Path) ->
 
 
 # -- frequency -------------------------------------------------------------------------------------------
+async def test_frequency_of_an_id_column_says_each_value_occurs_once(tmp_path: Path) -> None:
+    app = DebuggerApp(people_session(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await run_first(pilot, "people")
+        view = app.data_view
+        assert view.table is not None
+        view.table.focus()
+        await pilot.press("F")  # the id column: 1 to 6
+        await settle(pilot)
+        assert view.mode == "frequency" and view.frequency_column == "id"
+        table = view.table
+        assert table is not None
+        assert table.backend.data.column("value").to_pylist() == [1, 2, 3, 4, 5, 6]
+        assert "frequency of id · 6 distinct, each once" in str(view.query_one("#data-shape").render())
+        await pilot.press("escape", "l", "F")  # the city column repeats: no such line
+        await settle(pilot)
+        assert view.frequency_column == "city"
+        assert "each once" not in str(view.query_one("#data-shape").render())
+
+
 async def test_frequency_counts_nulls_and_enter_filters_to_is_null(tmp_path: Path) -> None:
     app = DebuggerApp(people_session(tmp_path))
     async with app.run_test(size=SIZE) as pilot:

@@ -22,6 +22,7 @@ from osiris_tui.frames import format as vf
 from osiris_tui.frames.view import FrameView
 from osiris_tui.tui.widgets.data.frames import OpenedFrame
 from osiris_tui.tui.widgets.data.frequency_view import COUNT_COLUMNS as FREQUENCY_COUNTS
+from osiris_tui.tui.widgets.data.frequency_view import all_once
 from osiris_tui.tui.widgets.data.table import (
     MAX_COLUMN_WIDTH,
     WIDE_LIMIT,
@@ -87,10 +88,14 @@ def describe_table(described: pa.Table) -> ModeTable:
 
 
 def frequency_mode_table(counted: pa.Table, column: str) -> ModeTable:
-    """The value counts of `column` (`frequency_view.frequency_table`)."""
+    """The value counts of `column` (`frequency_view.frequency_table`); when every value occurs once,
+    the hint says so ("10,000,000 distinct, each once")."""
     backend = PresizedArrowBackend(counted, counts=FREQUENCY_COUNTS)
     labels: list[str | Text] = [Text(str(name)) for name in backend.columns]
-    return ModeTable(backend, labels, mode_hint(f"frequency of {column}", "", "Enter filters · Esc back"))
+    word = f"frequency of {column}"
+    if all_once(counted):
+        word += f" · {vf.count(counted.num_rows)} distinct, each once"
+    return ModeTable(backend, labels, mode_hint(word, "", "Enter filters · Esc back"))
 
 
 def build_table(spec: ModeTable) -> ExactDataTable:
