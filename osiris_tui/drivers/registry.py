@@ -93,6 +93,9 @@ class DriverRegistry:
     def __len__(self) -> int:
         return len(self.names())
 
+    def __bool__(self) -> bool:  # (never empty: the built-ins; and `if drivers:` must not discover)
+        return True
+
     def factory(self, name: str) -> Callable[[], Any]:
         """What makes the driver (imported on first use)."""
         self._discovered()
