@@ -169,4 +169,5 @@ if __name__ == "__main__":
     options = parser.parse_args()
     if options.whole:
         whole_process(options.whole)
-    asyncio.run(main(options.n))
+    if options.n:
+        asyncio.run(main(options.n))

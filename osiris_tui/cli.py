@@ -122,7 +122,7 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     params = _params(args.param)
 
     def reload():
-        pipeline = load_pipeline(args.manifest, params=params, drivers=registry.names())
+        pipeline = load_pipeline(args.manifest, params=params, drivers=registry)  # (plugins: when needed)
         registry.check_installed(pipeline)  # a driver whose extra is missing: exit 2 before anything runs
         return pipeline
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
-from importlib.metadata import entry_points
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from osiris_tui.drivers.extras import require_extras
+from osiris_tui.drivers.extras import missing_modules, require_extras
 
 if TYPE_CHECKING:
-    from osiris_tui.manifest.model import Pipeline
+    from osiris_tui.manifest.model import Pipeline, Step
 
 ENTRY_POINT_GROUP = "osiris_tui.drivers"
 
@@ -51,26 +50,55 @@ def import_target(target: str) -> Callable[[], Any]:
 
 
 class DriverRegistry:
-    """Maps driver names to factories; `get(name)` returns a fresh driver instance."""
+    """Maps driver names to factories; `get(name)` returns a fresh driver instance.
+
+    Plugins are discovered (`discover_plugins_later`) when first needed: asking whether a built-in name
+    exists needs no discovery (scanning the installed packages' entry points costs tens of milliseconds
+    before the app could paint); listing the names, or making, describing or checking a driver does.
+    """
 
     def __init__(self) -> None:
         self._targets: dict[str, str | Callable[[], Any]] = {}
         self._isolated: dict[str, bool | None] = {}
+        self._discover: Callable[[DriverRegistry], None] | None = None
+
+    def discover_plugins_later(self, discover: Callable[[DriverRegistry], None]) -> None:
+        self._discover = discover
+
+    def _discovered(self) -> None:
+        discover, self._discover = self._discover, None
+        if discover is not None:
+            discover(self)
 
     def register(self, name: str, factory: str | Callable[[], Any], isolated: bool | None = False) -> None:
         """`isolated`: run the driver's steps in a worker process; None decides by the driver's class
         (isolated unless it sets `cancellable = True`), which is how plugins are registered."""
+        self._discovered()  # what is registered by hand wins over the plugins
         self._targets[name] = factory
         self._isolated[name] = isolated
 
     def names(self) -> list[str]:
+        self._discovered()
         return sorted(self._targets)
 
     def __contains__(self, name: object) -> bool:
+        if name in self._targets:
+            return True
+        self._discovered()
         return name in self._targets
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __bool__(self) -> bool:  # (never empty: the built-ins; and `if drivers:` must not discover)
+        return True
 
     def factory(self, name: str) -> Callable[[], Any]:
         """What makes the driver (imported on first use)."""
+        self._discovered()
         try:
             target = self._targets[name]
         except KeyError:
@@ -84,14 +112,18 @@ class DriverRegistry:
 
     def target(self, name: str) -> str | Callable[[], Any]:
         """The factory as registered: an import path a worker process can import, or the object itself."""
+        self._discovered()
         return self._targets[name]
 
-    def isolated(self, name: str) -> bool:
+    def isolated(self, name: str, *, discover: bool = True) -> bool:
         """Whether steps of this driver run in a worker process, where a cancel can always stop them.
 
         Built-in drivers stop cooperatively, in process. A plugin runs in the worker unless its class
         sets `cancellable = True` (it checks `ctx.check_cancelled()` or registers `ctx.on_cancel` hooks).
+        With `discover=False` (a guess, for starting the worker early) plugins not yet discovered are not.
         """
+        if discover:
+            self._discovered()
         choice = self._isolated.get(name, False)
         if choice is not None:
             return choice
@@ -103,20 +135,27 @@ class DriverRegistry:
     def check_installed(self, pipeline: Pipeline) -> None:
         """Raise an InputError naming the first step whose built-in driver needs an extra that is not
         installed, with the command that installs it (checked without importing anything)."""
-        builtin = [s for s in pipeline.steps if s.driver in self._targets
-                   and self._targets[s.driver] == BUILTIN_DRIVERS.get(s.driver)]  # not a plugin that took the name
-        require_extras(pipeline, builtin)
+        def builtin() -> list[Step]:  # (not a plugin that took the name)
+            return [s for s in pipeline.steps
+                    if s.driver in self._targets and self._targets[s.driver] == BUILTIN_DRIVERS.get(s.driver)]
+
+        if any(missing_modules(s.driver) for s in builtin()):
+            self._discovered()  # a plugin may have taken the name
+            require_extras(pipeline, builtin())
 
 
 def load_plugins(registry: DriverRegistry) -> None:
+    from importlib.metadata import entry_points
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         registry.register(ep.name, ep.value, isolated=None)
 
 
 def default_registry() -> DriverRegistry:
-    """Built-in drivers plus every installed plugin (plugins may override a built-in name)."""
+    """Built-in drivers plus every installed plugin (plugins may override a built-in name; they are
+    discovered when first needed)."""
     registry = DriverRegistry()
     for name, target in BUILTIN_DRIVERS.items():
         registry.register(name, target)
-    load_plugins(registry)
+    registry.discover_plugins_later(load_plugins)
     return registry

@@ -80,7 +80,7 @@ def load_pipeline(
             hint="a manifest starts with keys such as 'steps:' (or 'oml_version:' / 'pipeline:')",
         )
     kind = detect_kind(data)
-    names = set(_default_drivers() if drivers is None else drivers)
+    names = set(_default_drivers()) if drivers is None else drivers  # (a registry lists its plugins when asked)
     if kind == "oml":
         pipeline = load_oml(doc, data, names, env=os.environ if env is None else env, params=params)
     else:

@@ -154,7 +154,7 @@ class LocalAdapter(ExecutionAdapter):
 
     def warm_up(self, prepared: PreparedRun) -> None:
         """Start the worker process in the background when a step of `prepared` will run there."""
-        if any(self.registry.isolated(s.driver) for s in prepared.plan):
+        if any(self.registry.isolated(s.driver, discover=False) for s in prepared.plan):
             threading.Thread(target=self.worker.start, daemon=True).start()
 
     # -- execute -----------------------------------------------------------------------------------
