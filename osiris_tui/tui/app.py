@@ -176,6 +176,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         self.warmup = self.WARMUP(session.registry, [s.driver for s in session.pipeline.steps])
         self._deferred: list[str] = []  # actions asked for before what they need was loaded
         self.warmed_up = False  # the warm-up is done and applied (the Data tab's view is in place)
+        self._warmup_started = False
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -280,6 +281,16 @@ class DebuggerApp(AuthoringActions, App[None]):
         if self._run_on_mount:
             self.session.continue_()
         self.call_after_refresh(self._start_warmup)
+        # A screen pushed at once (a key pressed before the first paint) can hold the refreshes that
+        # start it: the warm-up then starts on this timer.
+        self.set_timer(self.WARMUP_FALLBACK_SECONDS, self._begin_warmup)
+
+    WARMUP_FALLBACK_SECONDS = 2.0
+
+    def _begin_warmup(self) -> None:
+        if not self._warmup_started:
+            self._warmup_started = True
+            self.warmup.start(self._warmed_up)
 
     def _start_warmup(self, refreshes: int = 0) -> None:
         """Start loading once the first screen is on the terminal: the step list laid out and painted (an
@@ -289,7 +300,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         elif refreshes < 21:  # laid out on this refresh: painted on the next one
             self.call_after_refresh(self._start_warmup, 21)
         else:
-            self.warmup.start(self._warmed_up)
+            self._begin_warmup()
 
     def _warmed_up(self, errors: list[str]) -> None:
         """(called from the warm-up thread)"""
