@@ -9,7 +9,6 @@ points at, and without the wrapping query in the message.
 
 from __future__ import annotations
 
-import re
 import threading
 
 import duckdb
@@ -17,9 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from osiris_tui.frames.sql_errors import condition_error
+
 _PREFIX = "SELECT coalesce(CAST(("
 _SUFFIX = ") AS BOOLEAN), false) AS m FROM t"
-_CONTEXT = re.compile(r"\n*LINE (\d+): (.*)\n( *)(\^+)\s*$", re.DOTALL)
 
 
 class FilterError(Exception):
@@ -82,32 +82,8 @@ def _with_position(table: pa.Table, sql: str, exc: duckdb.Error) -> tuple[duckdb
 
 def _error(raised: tuple[duckdb.Error, str], sql: str, condition: str) -> FilterError:
     exc, executed = raised
-    text = str(exc)
-    position: int | None = None
-    match = _CONTEXT.search(text)
-    if match:
-        shown, caret = match.group(2), len(match.group(3)) - len("LINE 1: ")
-        offset = 0
-        if shown.startswith("..."):  # DuckDB shows a window of a long query
-            shown, caret = shown[3:], caret - 3
-            offset = max(executed.find(shown.removesuffix("...")), 0)
-        at = offset + caret - (executed.find(_PREFIX) + len(_PREFIX))
-        position = min(max(at, 0), len(condition))
-        text = text[: match.start()]
-    text = text.strip()
-    if position is None:  # an unknown column: point at its first mention
-        named = re.search(r'Referenced column "((?:[^"]|"")+)" not found', text)
-        if named:
-            found = re.search(r"(?<![\w.])\"?" + re.escape(named.group(1)) + r"\"?(?!\w)", condition)
-            position = found.start() if found else None
-    for prefix in ("Parser Error: ", "Binder Error: ", "Conversion Error: ", "Catalog Error: "):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-            break
-    text = text.replace(sql, condition)
-    if position == len(condition):  # the wrapper's closing parenthesis is not the user's
-        text = text.replace('at or near ")"', "at the end of the condition")
-    return FilterError(text or "invalid condition", position)
+    text, position = condition_error(str(exc), executed, _PREFIX, condition)
+    return FilterError(text.replace(sql, condition) or "invalid condition", position)
 
 
 def mask(table: pa.Table, condition: str) -> pa.Array:

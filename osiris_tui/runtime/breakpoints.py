@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from osiris_tui.errors import InputError
+from osiris_tui.frames.sql_errors import condition_error
 from osiris_tui.secrets import mask_text
 
 if TYPE_CHECKING:
@@ -160,7 +161,6 @@ class ConditionError(Exception):
 
 _PREFIX = "SELECT ("
 _SUFFIX = ") AS hit FROM frame"
-_CARET = re.compile(r"\n*LINE (\d+): (.*)\n( *)(\^+)\s*$", re.DOTALL)
 _local = threading.local()
 
 
@@ -175,28 +175,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 
 def _error(exc: Exception, executed: str, condition: str) -> ConditionError:
-    text = str(exc)
-    position: int | None = None
-    match = _CARET.search(text)
-    if match:
-        shown, caret = match.group(2), len(match.group(3)) - len("LINE 1: ")
-        offset = 0
-        if shown.startswith("..."):  # DuckDB shows a window of a long statement
-            shown, caret = shown[3:], caret - 3
-            offset = max(executed.find(shown.removesuffix("...")), 0)
-        position = min(max(offset + caret - (executed.find(_PREFIX) + len(_PREFIX)), 0), len(condition))
-        text = text[: match.start()]
-    text = text.strip()
-    if position is None:  # an unknown column: point at its first mention
-        named = re.search(r'Referenced column "((?:[^"]|"")+)" not found', text)
-        found = named and re.search(r"(?<![\w.])\"?" + re.escape(named.group(1)) + r"\"?(?!\w)", condition)
-        position = found.start() if found else None
-    for prefix in ("Parser Error: ", "Binder Error: ", "Conversion Error: ", "Catalog Error: "):
-        text = text.removeprefix(prefix)
-    if position == len(condition):  # what DuckDB quotes there is the wrapper's, not the user's
-        text = re.sub(r'at or near "[^"]*"', "at the end of the condition", text)
-    text = text.replace(executed, condition).split("\n")[0]
-    return ConditionError(text or "invalid condition", position)
+    text, position = condition_error(str(exc), executed, _PREFIX, condition)
+    return ConditionError(text.split("\n")[0] or "invalid condition", position)
 
 
 def _sql(condition: str) -> str:

@@ -70,4 +70,4 @@ async def test_the_reuse_key_turns_reuse_off_for_a_step(tmp_path: Path, fixed_ag
         # extract-orders read the same file again: the same output, so revenue's checkpoint still holds
         assert app.session.status("revenue").cached_age is not None
         line = "".join(seg.text for seg in app.step_list.render_line(3)._segments)
-        assert "stomers" in line and "cached 3h ago" in line  # extract-customers, the second step (after 3 lines, with →)
+        assert "stomers" in line and "cached 3h ago" in line  # extract-customers (lines 3-5)

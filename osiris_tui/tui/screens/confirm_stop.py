@@ -1,4 +1,5 @@
-"""ConfirmStop: asked before an action that cancels the running step (quit, restart)."""
+"""Yes/no dialogs: ConfirmStop, asked before an action that cancels the running step (quit, restart),
+on the shared `Confirm`."""
 
 from __future__ import annotations
 
@@ -12,29 +13,27 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
-class ConfirmStop(ModalScreen[bool]):
-    """`ConfirmStop(step, "Quit")`: dismissed with True when the user confirms."""
+class Confirm(ModalScreen[bool]):
+    """A yes/no question, dismissed with True when the user confirms (`y`, or the first button); `n`
+    and Esc answer no. Subclasses say what is asked in `question()`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="osiris.confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="osiris.confirm.no"),
     ]
 
-    def __init__(self, running_step: str | None, verb: str = "Quit") -> None:
-        super().__init__()
-        self.running_step = running_step
-        self.verb = verb
+    def question(self) -> tuple[str, Text, str, str]:
+        """(title, text, the yes button's label, the no button's label)."""
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
-        what = f"Step '{self.running_step}' is running." if self.running_step else "A step is running."
-        gerund = {"Quit": "Quitting", "Restart": "Restarting"}.get(self.verb, self.verb)
+        title, text, yes, no = self.question()
         with Vertical(id="confirm-dialog") as dialog:
-            dialog.border_title = f"{self.verb}?"
-            yield Static(Text.assemble((what, "bold"), f"\n{gerund} cancels it. {self.verb} anyway?"),
-                         id="confirm-text")
+            dialog.border_title = title
+            yield Static(text, id="confirm-text")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
-                yield Button("Stay (n)", variant="primary", id="confirm-no")
+                yield Button(yes, variant="error", id="confirm-yes")
+                yield Button(no, variant="primary", id="confirm-no")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()
@@ -45,6 +44,21 @@ class ConfirmStop(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class ConfirmStop(Confirm):
+    """`ConfirmStop(step, "Quit")`: asked before an action that cancels the running step."""
+
+    def __init__(self, running_step: str | None, verb: str = "Quit") -> None:
+        super().__init__()
+        self.running_step = running_step
+        self.verb = verb
+
+    def question(self) -> tuple[str, Text, str, str]:
+        what = f"Step '{self.running_step}' is running." if self.running_step else "A step is running."
+        gerund = {"Quit": "Quitting", "Restart": "Restarting"}.get(self.verb, self.verb)
+        text = Text.assemble((what, "bold"), f"\n{gerund} cancels it. {self.verb} anyway?")
+        return f"{self.verb}?", text, f"{self.verb} (y)", "Stay (n)"
 
 
 class ConfirmQuit(ConfirmStop):

@@ -12,10 +12,11 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Static, TextArea
+
+from osiris_tui.tui.screens.confirm_stop import Confirm
 
 
 def sql_language() -> str | None:
@@ -28,38 +29,17 @@ def sql_language() -> str | None:
     return "sql"
 
 
-class ConfirmDiscard(ModalScreen[bool]):
+class ConfirmDiscard(Confirm):
     """Asked on Esc with unsaved changes: dismissed with True to throw them away."""
-
-    DEFAULT_CSS = """
-    ConfirmDiscard {
-        align: center middle;
-    }
-    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Discard", id="osiris.discard.yes"),
         Binding("n,escape", "answer(False)", "Keep editing", id="osiris.discard.no"),
     ]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog") as dialog:
-            dialog.border_title = "Discard changes?"
-            yield Static(Text.assemble(("The query has unsaved changes.", "bold"), "\nThrow them away?"),
-                         id="confirm-text")
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Discard (y)", variant="error", id="confirm-yes")
-                yield Button("Keep editing (n)", variant="primary", id="confirm-no")
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def question(self) -> tuple[str, Text, str, str]:
+        text = Text.assemble(("The query has unsaved changes.", "bold"), "\nThrow them away?")
+        return "Discard changes?", text, "Discard (y)", "Keep editing (n)"
 
 
 class SqlEditor(Vertical):
