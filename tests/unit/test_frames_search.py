@@ -8,7 +8,10 @@ from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from osiris_tui.frames import format as vf
 from osiris_tui.frames.search import Matches, search
@@ -105,3 +108,20 @@ def test_float_text_with_many_exponents() -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal(20_000) * 10.0 ** rng.integers(-20, 20, 20_000)
     assert column_text(pa.array(x)).to_pylist() == [repr(v) for v in x.tolist()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet="ab4 2Äx", max_size=6)), min_size=1, max_size=40),
+       pattern=st.text(alphabet="ab42Äx", min_size=1, max_size=3), start=st.integers(0, 5),
+       large=st.booleans(), lower=st.booleans())
+def test_the_buffer_search_finds_what_arrows_matcher_finds(values, pattern, start, large, lower) -> None:
+    from osiris_tui.frames.search import _bytes_mask
+
+    text = pa.array(values, pa.large_string() if large else pa.string()).slice(min(start, len(values) - 1))
+    pattern = pattern.lower() if lower else pattern
+    fast = _bytes_mask(text, pattern, lower)
+    if fast is None:  # (case-blind over non-ASCII text: Arrow's matcher does it)
+        assert lower
+        return
+    shown = pc.utf8_lower(text) if lower else text
+    assert fast.tolist() == pc.match_substring(shown, pattern).fill_null(False).to_pylist()
