@@ -24,6 +24,7 @@ from osiris_tui.tui.app import DebuggerApp
 from osiris_tui.tui.widgets import event_log as event_log_module
 from osiris_tui.tui.widgets.event_log import TYPE_ERRORS, TYPE_EVENTS, TYPE_METRICS, EventLines, EventLog
 from tests.support.records import as_records
+from tests.tui.app_support import settle, wait_loaded
 
 SIZE = (120, 36)
 
@@ -194,15 +195,18 @@ def test_app_events_tab_snapshot_after_a_run(tmp_path: Path, fixed_times, stable
 
     async def run_before(pilot) -> None:
         app = pilot.app
-        await pilot.pause()
+        await wait_loaded(pilot)  # the Events tab's view is mounted once the warm-up is done
         await pilot.press("4", "c")
         done = await asyncio.to_thread(
             session.wait_until, lambda s: s.run_state is RunState.FINISHED and not s.busy, 60)
         assert done
-        for _ in range(3):  # the app drains on a timer; do it now
-            app.drain_session_updates()
-            await pilot.pause()
+        await settle(pilot)  # the app drains on a timer; do it now
         assert any("run_end" in t for t in shown(app.event_log))
+        lines = app.event_log.query_one(EventLines)
+        for _ in range(100):  # following the tail: at its end once the scrollbars are laid out
+            if lines.max_scroll_y and lines.scroll_offset.y == lines.max_scroll_y:
+                break
+            await pilot.pause()
 
     try:
         assert snap_compare(DebuggerApp(session), terminal_size=SIZE, run_before=run_before)
