@@ -1,3 +1,3 @@
-from osiris_tui.cli import main
+from osiris_tui.cli import run
 
-raise SystemExit(main())
+run()
