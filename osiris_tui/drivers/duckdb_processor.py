@@ -29,13 +29,17 @@ _shared: duckdb.DuckDBPyConnection | None = None
 _shared_lock = threading.Lock()
 
 
+def _database() -> duckdb.DuckDBPyConnection:
+    global _shared
+    if _shared is None:
+        _shared = duckdb.connect(":memory:")
+    return _shared
+
+
 def shared_database() -> duckdb.DuckDBPyConnection:
     """The process's empty in-memory database (made on first use; `prewarm` makes it ahead of time)."""
-    global _shared
     with _shared_lock:
-        if _shared is None:
-            _shared = duckdb.connect(":memory:")
-        return _shared
+        return _database()
 
 
 def prewarm() -> None:
@@ -45,8 +49,10 @@ def prewarm() -> None:
 
 def read_only(query: str) -> bool:
     """Whether every statement of `query` is a SELECT (a parse error: False, the query fails on its own)."""
+    # Parsed by the shared database (duckdb's module functions would make a second database to parse with).
     try:
-        statements = duckdb.extract_statements(query)
+        with _shared_lock:
+            statements = _database().extract_statements(query)
     except duckdb.Error:
         return False
     return bool(statements) and all(s.type == duckdb.StatementType.SELECT for s in statements)
@@ -55,18 +61,19 @@ def read_only(query: str) -> bool:
 def referenced(query: str) -> set[str] | None:
     """The table names `query` mentions, lower-cased (DuckDB's names are case-insensitive); None: unknown."""
     try:
-        return {name.lower() for name in duckdb.get_table_names(query)}
+        with _shared_lock:
+            names = _database().get_table_names(query)
     except duckdb.Error:
         return None
+    return {name.lower() for name in names}
 
 
 def open_connection(shared: bool) -> duckdb.DuckDBPyConnection:
     """A connection for one step: a cursor of the shared database (`shared`, for a `read_only` query), or a
     fresh database."""
     if shared:
-        base = shared_database()
         with _shared_lock:  # a connection is not thread-safe, creating its cursors included
-            return base.cursor()
+            return _database().cursor()
     return duckdb.connect(":memory:")
 
 
