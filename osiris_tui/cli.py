@@ -115,7 +115,6 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
              settings: Settings | None = None, headless: bool = False):
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
-    from osiris_tui.runtime.breakpoints import BreakpointStore, parse_spec
     from osiris_tui.runtime.connections import Connections
     from osiris_tui.runtime.session import DebugSession
 
@@ -133,11 +132,17 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
     if settings is not None:
         settings.check_steps(pipeline.step_ids)
         breakpoints = [*breakpoints, *settings.default_breakpoints]
-    specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
+    specs = []
+    store = None
+    if breakpoints or remember_breakpoints:  # (a plain run loads no breakpoint code)
+        from osiris_tui.runtime.breakpoints import BreakpointStore, parse_spec
+
+        specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
+        store = BreakpointStore() if remember_breakpoints else None
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
                         breakpoints=specs, reload=reload, only=_selection(args, pipeline),
-                        breakpoint_store=BreakpointStore() if remember_breakpoints else None,
+                        breakpoint_store=store,
                         checkpoints=checkpoints_for(args, pipeline.path, headless=headless),
                         memory_budget=memory_budget(args, settings.cache_budget if settings is not None else None))
 

@@ -36,8 +36,6 @@ from osiris_tui.errors import InputError
 from osiris_tui.manifest.model import Pipeline, Step
 from osiris_tui.runtime import staleness
 from osiris_tui.runtime.adapter import ExecutionAdapter, PreparedRun
-from osiris_tui.runtime.breakpoints import Breakpoint, BreakpointHit, BreakpointStore, ConditionError, When, evaluate
-from osiris_tui.runtime.checkpoints import CachedStep, SessionCheckpoints, connection_fields
 from osiris_tui.runtime.connections import Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, new_run_id, prepare_run_dir
 from osiris_tui.runtime.executor import ABANDON_AFTER
@@ -50,6 +48,9 @@ from osiris_tui.secrets import mask_exception, mask_value
 if TYPE_CHECKING:  # (imported when the first frame is made: the app paints before they load)
     import pandas as pd
     import pyarrow as pa
+
+    from osiris_tui.runtime.breakpoints import Breakpoint, BreakpointHit, BreakpointStore, When
+    from osiris_tui.runtime.checkpoints import CachedStep, SessionCheckpoints
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,13 @@ class StepStatus:
 Reloader = Callable[[], Pipeline]
 
 
+def _breakpoint(step_id: str) -> Breakpoint:
+    """A plain before-breakpoint (breakpoints.py loads with the first one: a plain run has none)."""
+    from osiris_tui.runtime.breakpoints import Breakpoint
+
+    return Breakpoint(step_id)
+
+
 class DebugSession:
     """Breakpoints, stepping and re-running over a LocalAdapter, safe to drive from any thread."""
 
@@ -102,7 +110,7 @@ class DebugSession:
         self._runs_root = runs_root or DEFAULT_RUNS_DIR
         self._reload = reload
         self._only = set(only) if only is not None else None
-        given = [bp if isinstance(bp, Breakpoint) else Breakpoint(bp) for bp in breakpoints]
+        given = [_breakpoint(bp) if isinstance(bp, str) else bp for bp in breakpoints]
         for step_id in [*(bp.step_id for bp in given), *(self._only or ())]:
             pipeline.step(step_id)  # KeyError for an unknown id
         self._breakpoint_store = breakpoint_store
@@ -361,7 +369,7 @@ class DebugSession:
             if on is None:
                 on = key not in self._breakpoints
             if on:
-                self._breakpoints.setdefault(key, Breakpoint(step_id))
+                self._breakpoints.setdefault(key, _breakpoint(step_id))
             else:
                 self._breakpoints.pop(key, None)
             self._hits.pop(key, None)
@@ -670,6 +678,8 @@ class DebugSession:
 
     # -- checkpoints and memory -----------------------------------------------------------------------
     def _connection_fields(self, step: Step) -> dict[str, Any] | None:
+        from osiris_tui.runtime.checkpoints import connection_fields  # (only with checkpoints)
+
         return connection_fields(self.adapter, step)
 
     def cached_steps(self) -> dict[str, CachedStep]:
@@ -899,6 +909,8 @@ class DebugSession:
             bp = self._breakpoints.get(key)
         if bp is None or not bp.enabled:
             return False
+        from osiris_tui.runtime.breakpoints import BreakpointHit, ConditionError, evaluate
+
         error: str | None = None
         if bp.condition:
             table = self._condition_frame(step_id, when)

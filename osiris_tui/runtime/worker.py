@@ -9,18 +9,20 @@ next step. Cached frames live in the host, so nothing a finished step produced i
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import signal
 import threading
 import time
 import traceback
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osiris_tui.drivers.base import StepCancelled, StepContext
 from osiris_tui.runtime.cancel import CancellableStep, Cancellation
 from osiris_tui.runtime.context import StepRunContext
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import SpawnContext
 
 KILL_AFTER = 0.5  # seconds between a cancel and killing the worker
 _POLL = 0.05
@@ -124,7 +126,7 @@ class ProcessWorker:
     """The host's handle on one worker process at a time (started on first use, replaced after a kill)."""
 
     def __init__(self) -> None:
-        self._mp = mp.get_context("spawn")  # never fork a process that runs threads
+        self._mp_context: SpawnContext | None = None  # (multiprocessing is loaded when a worker starts)
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None
@@ -134,6 +136,14 @@ class ProcessWorker:
         """Start the worker now (in the background of a session, so the first isolated step need not wait)."""
         with self._lock:
             self._ensure()
+
+    @property
+    def _mp(self) -> SpawnContext:
+        if self._mp_context is None:
+            import multiprocessing
+
+            self._mp_context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        return self._mp_context
 
     def _ensure(self) -> tuple[Any, Connection, Any]:
         if self._process is None or not self._process.is_alive():
