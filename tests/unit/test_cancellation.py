@@ -354,3 +354,49 @@ def test_a_dead_worker_thread_fails_the_headless_run_instead_of_hanging(tmp_path
     assert run_headless(session, out=io.StringIO(), err=err) == 1
     assert "did not finish" in err.getvalue()
     assert (tmp_path / "run" / "status.json").exists()
+
+
+def _step_ctx(tmp_path: Path, step_id: str = "s"):
+    return ExecutionContext(tmp_path / "run").for_step(step_id)
+
+
+def test_steps_reuse_their_threads_each_in_a_fresh_context(tmp_path: Path) -> None:
+    import contextvars
+
+    from osiris_tui.runtime.executor import run_cancellable
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+
+    def step() -> tuple[int | None, str, str]:
+        seen = var.get()
+        var.set("set by a step")
+        return threading.get_ident(), threading.current_thread().name, seen
+
+    first = run_cancellable(step, _step_ctx(tmp_path), name="step 'a'")
+    second = run_cancellable(step, _step_ctx(tmp_path), name="step 'b'")
+    assert first[0] == second[0] != threading.get_ident()  # the one thread, again
+    assert (first[1], second[1]) == ("osiris-tui-step 'a'", "osiris-tui-step 'b'")
+    assert first[2] == second[2] == "unset"  # nothing a step set in its context is seen by the next
+
+
+def test_an_abandoned_thread_is_not_reused_while_its_call_runs(tmp_path: Path) -> None:
+    from osiris_tui.runtime.executor import run_cancellable
+
+    release = threading.Event()
+    started = threading.Event()
+    stuck_in: list[int] = []
+    ctx = _step_ctx(tmp_path)
+
+    def stuck() -> None:
+        stuck_in.append(threading.get_ident())
+        started.set()
+        release.wait(30)
+
+    threading.Thread(target=lambda: (started.wait(30), ctx.cancellation.cancel("cancelled")), daemon=True).start()
+    with pytest.raises(StepCancelled, match="abandoned"):
+        run_cancellable(stuck, ctx, abandon_after=0.05)
+    try:
+        other = run_cancellable(threading.get_ident, _step_ctx(tmp_path))
+        assert other not in (*stuck_in, threading.get_ident())  # a thread of its own: the stuck one is busy
+    finally:
+        release.set()

@@ -109,6 +109,25 @@ def test_select_only_steps_share_the_database_and_leave_it_empty(tmp_path: Path)
         session.close()
 
 
+def test_queries_are_parsed_by_the_shared_database(tmp_path: Path, monkeypatch) -> None:
+    """No second database just to parse with (DuckDB's module functions would make its default one)."""
+    import duckdb
+
+    def default_connection(*args, **kwargs):
+        raise AssertionError("DuckDB's default connection was used")
+
+    for name in ("extract_statements", "get_table_names", "default_connection"):
+        monkeypatch.setattr(duckdb, name, default_connection)
+    session = run_steps(tmp_path, "SELECT 1 AS x", "SELECT x + 1 AS y FROM df_s0", "CREATE TABLE t AS SELECT 5 AS v; "
+                        "SELECT v FROM t", needs={1: [0]})
+    try:
+        assert value(session, "s1") == 2 and value(session, "s2") == 5
+        assert duckdb_processor.read_only("SELECT 1") and not duckdb_processor.read_only("SELEKT")
+        assert duckdb_processor.referenced("SELECT * FROM Df_A, df_b") == {"df_a", "df_b"}
+    finally:
+        session.close()
+
+
 def test_inputs_are_registered_not_copied(monkeypatch) -> None:
     df = pd.DataFrame({"x": range(5)})
     seen: list[object] = []
