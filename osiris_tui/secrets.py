@@ -267,6 +267,7 @@ _KV_TEXT = re.compile(
 )
 # Every key `_KV_TEXT` matches contains one of these.
 _KV_WORDS = ("pass", "pwd", "secret", "token", "key", "auth")
+_KV_HINT = re.compile("|".join(_KV_WORDS))
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._\-~+/]+=*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b")
 
@@ -289,7 +290,7 @@ def mask_text(text: str, *, pairs: bool = True) -> str:
         text = mask_url(text)
     if "bearer" in low:
         text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    if pairs and any(word in low for word in _KV_WORDS):
+    if pairs and _KV_HINT.search(low):
         text = _KV_TEXT.sub(lambda m: m.group("k") + MASK, text)
     if "eyj" in low:
         text = _JWT.sub(MASK, text)
@@ -303,7 +304,12 @@ def mask_value(value: Any, *, mask: str = MASK, plain_keys: frozenset[str] = fro
     `plain_keys` are top-level keys that are not secret in this record (an event's `key` names a
     DataFrame input, not a credential); their values are still masked by value.
     """
-    if isinstance(value, Mapping):
+    # (In the order values come most often: every record of the run goes through here, twice.)
+    if isinstance(value, str):
+        return mask_text(value)
+    if value is None or type(value) in _PLAIN_SCALARS:
+        return value
+    if isinstance(value, dict | Mapping):
         out = {}
         for k, v in value.items():
             if k not in plain_keys and is_secret_key(k) and not _is_empty(v):
@@ -313,9 +319,10 @@ def mask_value(value: Any, *, mask: str = MASK, plain_keys: frozenset[str] = fro
         return out
     if isinstance(value, list | tuple):
         return [mask_value(v, mask=mask) for v in value]
-    if isinstance(value, str):
-        return mask_text(value)
     return value
+
+
+_PLAIN_SCALARS = frozenset({int, float, bool})
 
 
 def _is_empty(value: Any) -> bool:

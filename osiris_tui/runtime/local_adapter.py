@@ -128,11 +128,14 @@ class LocalAdapter(ExecutionAdapter):
         context.log_event("preflight_validation_success", adapter="local", cfg_files_count=len(prepared.plan),
                           source_base=str(pipeline.base_dir), session_id=context.session_id)
         cfg_dir = context.run_dir / "cfg"
+        made = False
         for step in sorted(prepared.plan, key=lambda s: s.id):
             source = step.source.file if step.source is not None else pipeline.path
             destination = cfg_dir / f"{step.id}.json"
             try:
-                cfg_dir.mkdir(parents=True, exist_ok=True)
+                if not made:
+                    cfg_dir.mkdir(parents=True, exist_ok=True)
+                    made = True
                 destination.write_text(json.dumps(mask_value(step.config, mask=ARTIFACT_MASK), default=str,
                                                   separators=(",", ":")) + "\n", encoding="utf-8")
             except (OSError, ValueError) as exc:  # a copy for the record: failing to write it stops nothing

@@ -186,6 +186,7 @@ class DebugSession:
                 if s.id not in keep:
                     self._status[s.id] = StepStatus(s.id, StepState.SKIPPED)
             self.prepared.plan = [s for s in self.prepared.plan if s.id in keep]
+        self._upstream = [(s.id, s.upstream) for s in self.prepared.plan]  # (the plan's steps keep their needs)
         self.summary = None
         self._finished = False
         self.previous_outputs.clear()
@@ -719,9 +720,8 @@ class DebugSession:
         """Tell the cache which frames later steps still read, and work out what is cached now (again only
         when `step_id`'s output is not what the last plan expected: a re-extracted table, a re-run)."""
         with self._lock:
-            open_steps = [s for s in self.prepared.plan
-                          if self._status[s.id].state not in (StepState.DONE, StepState.SKIPPED)]
-            needed = {u for s in open_steps for u in s.upstream}
+            done = (StepState.DONE, StepState.SKIPPED)
+            needed = {u for sid, upstream in self._upstream for u in upstream if self._status[sid].state not in done}
         self.prepared.cache.set_needed(needed)
         if self.checkpoints is None:
             return
