@@ -9,18 +9,19 @@ next step. Cached frames live in the host, so nothing a finished step produced i
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import signal
 import threading
 import time
 import traceback
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osiris_tui.drivers.base import StepCancelled, StepContext
 from osiris_tui.runtime.cancel import CancellableStep, Cancellation
 from osiris_tui.runtime.context import StepRunContext
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 KILL_AFTER = 0.5  # seconds between a cancel and killing the worker
 _POLL = 0.05
@@ -124,7 +125,9 @@ class ProcessWorker:
     """The host's handle on one worker process at a time (started on first use, replaced after a kill)."""
 
     def __init__(self) -> None:
-        self._mp = mp.get_context("spawn")  # never fork a process that runs threads
+        import multiprocessing  # (only a session with an isolated plugin step needs it)
+
+        self._mp = multiprocessing.get_context("spawn")  # never fork a process that runs threads
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None

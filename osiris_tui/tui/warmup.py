@@ -40,6 +40,15 @@ MODULES = (
     "osiris_tui.tui.widgets.connection_view",
     "osiris_tui.tui.widgets.metrics_view",
     "osiris_tui.tui.widgets.dag_view",
+    "osiris_tui.tui.screens.help",
+    "osiris_tui.tui.screens.confirm_stop",
+    "osiris_tui.tui.screens.breakpoint_dialog",
+    "osiris_tui.tui.screens.breakpoint_list",
+    "osiris_tui.tui.screens.param_dialog",
+    "osiris_tui.authoring.locate",
+    "osiris_tui.authoring.parameters",
+    "osiris_tui.authoring.overrides",
+    "osiris_tui.authoring.external",
 )
 
 
@@ -77,19 +86,25 @@ class Warmup:
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def start(self, on_done: Callable[[list[str]], None]) -> None:
-        """Import in the background, then call `on_done(errors)` from that thread (at once when ready)."""
-        if self.ready or self._thread is not None:
-            if self.ready:
-                on_done(self.errors)
+    def start(self, on_done: Callable[[list[str]], None], before: Callable[[], None] | None = None) -> None:
+        """Import in the background, then call `on_done(errors)` from that thread (at once when ready and
+        there is nothing to do `before` the imports, in the same thread: e.g. build the session)."""
+        if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, args=(on_done,), name="osiris-tui-warmup", daemon=True)
+        if self.ready and before is None:
+            on_done(self.errors)
+            return
+        self._thread = threading.Thread(target=self._run, args=(on_done, before), name="osiris-tui-warmup",
+                                        daemon=True)
         self._thread.start()
 
-    def _run(self, on_done: Callable[[list[str]], None]) -> None:
+    def _run(self, on_done: Callable[[list[str]], None], before: Callable[[], None] | None) -> None:
         try:
-            with IMPORT_LOCK:
-                self.load()
+            if before is not None:
+                before()
+            if not self._done.is_set():
+                with IMPORT_LOCK:
+                    self.load()
         finally:
             self._done.set()
             on_done(self.errors)
