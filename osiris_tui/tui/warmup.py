@@ -8,10 +8,16 @@ app queues the actions that need what is loading (they run, in order, once it is
 
 The imports hold the registry's `IMPORT_LOCK`, so a step started meanwhile (`c` pressed at once) waits
 for them instead of importing the same packages at the same time from another thread.
+
+What they made (about 100k modules, classes and functions, there for as long as the app) is then taken
+out of the cyclic garbage collector's reach (`gc.freeze`): a full collection walks every object it
+tracks while holding the GIL, and over these it took 60-250 ms, a key press answered that late on the
+UI thread, whenever one happened to run (every few seconds while the Data tab works on a big frame).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -105,6 +111,7 @@ class Warmup:
             if not self._done.is_set():
                 with IMPORT_LOCK:
                     self.load()
+                freeze_imported()
         finally:
             self._done.set()
             on_done(self.errors)
@@ -127,6 +134,13 @@ class Warmup:
         except Exception as exc:
             logger.warning("could not load %s: %s", what, exc)
             self.errors.append(f"{what}: {exc}")
+
+
+def freeze_imported() -> None:
+    """Move every object the cyclic GC tracks to its permanent generation, which collections skip; after
+    a collection, so that no garbage is kept (refcounting still frees what is let go of later)."""
+    gc.collect()
+    gc.freeze()
 
 
 class PendingView(Static):
