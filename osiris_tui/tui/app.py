@@ -158,6 +158,8 @@ class DebuggerApp(AuthoringActions, App[None]):
         self._watch_options = watch
         self._plan = session if isinstance(session, SessionPlan) else None
         self._session: DebugSession | None = None
+        self._pane: Vertical | None = None
+        self._pane_mounting: Any = None
         self._handoff = threading.Lock()  # between the thread that builds the session and closing the app
         self._built: DebugSession | None = None
         self.load_error: Exception | None = None  # why the planned session could not be built
@@ -222,18 +224,28 @@ class DebuggerApp(AuthoringActions, App[None]):
         # Kept as attributes: `App.query` only searches the active screen, and a modal may be on top.
         self.step_list = StepList(self._pipeline, id="steps")
         self.step_list.border_title = "Steps"
+        yield Header(icon="◆")
+        with Horizontal(id="main"):
+            yield self.step_list
+            if self._plan is None:
+                yield self._right_pane()
+        yield KeyBar(id="keybar")
+
+    def _right_pane(self) -> Vertical:
+        """The tabs and the error panel. With a planned session, they come just after the first paint (the
+        first screen is the header, the steps and the keys)."""
         self.error_panel = ErrorPanel(id="error-panel")
         # Only the Data tab's view is built into its pane up front (once loaded: a stand-in until then);
         # the others are mounted when first shown (they read what they need from the session then).
         data = self.data_view if self.loaded else PendingView(id="data-pending")
         self.tabs = TabView(TAB_LABELS, initial="data", views={"data": data}, id="tabs")
-        yield Header(icon="◆")
-        with Horizontal(id="main"):
-            yield self.step_list
-            with Vertical(id="right-pane"):
-                yield self.tabs
-                yield self.error_panel
-        yield KeyBar(id="keybar")
+        self._pane = Vertical(self.tabs, self.error_panel, id="right-pane")
+        return self._pane
+
+    @property
+    def pane_ready(self) -> bool:
+        """The tabs are there (at once, or just after the first paint with a planned session)."""
+        return self._pane is not None and self._pane.is_mounted
 
     # The views are built when first used (most sessions never open some of them), their modules imported
     # then (the warm-up has imported them by the time the app lets them be used).
@@ -343,6 +355,10 @@ class DebuggerApp(AuthoringActions, App[None]):
     def _begin_warmup(self) -> None:
         if not self._warmup_started:
             self._warmup_started = True
+            if self._pane is None:
+                main = self.step_list.parent  # (not `query_one`: a dialog may be the active screen)
+                assert isinstance(main, Horizontal)
+                self._pane_mounting = main.mount(self._right_pane())
             release_collection()
             if self._session is not None and not self._session_closed:
                 self.watcher.start()
@@ -368,6 +384,8 @@ class DebuggerApp(AuthoringActions, App[None]):
             session, self._built = self._built, None
         if session is None or self._session_closed or self._session is not None:
             return
+        if self._pane_mounting is not None:
+            await self._pane_mounting
         self._adopt(session)
         self._start_session()
         await self._run_deferred()
@@ -420,6 +438,8 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     def _waits(self, name: str) -> bool:
         """Whether the action must wait for what is still loading."""
+        if not self.pane_ready:
+            return name in ACTION_NAMES and name not in ("help", "request_quit", "quit")
         if name in self.DATA_ACTIONS | self.DEFERRED_ACTIONS:
             return not self.loaded
         return self._session is None and name in ACTION_NAMES and name not in self.NO_WAIT_ACTIONS
@@ -709,6 +729,8 @@ class DebuggerApp(AuthoringActions, App[None]):
         "data_frequency", "data_sort", "data_pin", "data_widen", "data_export", "data_diff"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.pane_ready:  # (what waits is checked again when it runs)
+            return True
         if action in self.DATA_ACTIONS:  # only on the Data tab (`/` elsewhere filters the events)
             if action == "data_search":  # with no frame shown, `/` filters the events as on other tabs
                 return self.tabs.active == "data" and self.loaded and self.data_view.view is not None
@@ -883,7 +905,7 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     def action_focus_steps(self) -> None:
         """Esc: on the Data tab, first what it has to peel (a running sort, a bar, a filter), then the steps."""
-        if self.tabs.active == "data" and self.loaded and self.data_view.back():
+        if self.pane_ready and self.tabs.active == "data" and self.loaded and self.data_view.back():
             return
         self.step_list.focus()
 

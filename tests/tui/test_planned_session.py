@@ -109,3 +109,31 @@ async def test_a_session_that_cannot_be_built_ends_the_app_with_exit_2(tmp_path:
         await pilot.pause()
     assert app.return_code == 2
     assert isinstance(app.load_error, InputError) and "/nope" in app.load_error.render()
+
+
+async def test_keys_pressed_before_the_tabs_are_there_wait_for_them(tmp_path: Path) -> None:
+    """The first screen is the header, the steps and the keys; the tabs come just after it is painted."""
+    gate = threading.Event()
+    built: list[DebugSession] = []
+
+    class HeldApp(DebuggerApp):
+        def _start_warmup(self, refreshes: int = 0) -> None:  # the test starts it
+            pass
+
+    app = HeldApp(gated_plan(tmp_path, gate, built))
+    app.WARMUP_FALLBACK_SECONDS = 3600
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert not app.pane_ready and not app.query("#right-pane")
+            assert "extract-orders" in app.step_list.render_line(0).text  # the steps are painted
+            await pilot.press("4", "b")
+            await pilot.pause()
+            assert not app.pane_ready
+            app._begin_warmup()
+            gate.set()
+            await wait_loaded(pilot)
+            assert app.pane_ready and app.tabs.active == "events"
+            assert app.session.breakpoints == {"extract-orders"}
+    finally:
+        gate.set()
