@@ -24,7 +24,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from osiris_tui.errors import InputError
 from osiris_tui.runtime.plan import SessionPlan
@@ -40,6 +40,7 @@ from osiris_tui.tui.warmup import PendingView, Warmup, WarmupDone
 from osiris_tui.tui.widgets.error_panel import ErrorPanel
 from osiris_tui.tui.widgets.step_list import StepList
 from osiris_tui.tui.widgets.tabs import TabView
+from osiris_tui.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:  # the tabs' views (and the runtime) load after the first paint (tui/warmup.py)
     from osiris_tui.runtime.session import DebugSession
@@ -224,7 +225,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         # Kept as attributes: `App.query` only searches the active screen, and a modal may be on top.
         self.step_list = StepList(self._pipeline, id="steps")
         self.step_list.border_title = "Steps"
-        yield Header(icon="◆")
+        yield TitleBar(icon="◆")
         with Horizontal(id="main"):
             yield self.step_list
             if self._plan is None:
