@@ -74,15 +74,22 @@ def memory_budget(args: argparse.Namespace, configured: int | None = None) -> in
     return parse_size(value, "--memory-budget")
 
 
-def checkpoints_for(args: argparse.Namespace, manifest: Path, *, headless: bool) -> SessionCheckpoints | None:
-    """The session's checkpoints as the options ask (None with `--cache-size 0`)."""
+def checkpoint_options(args: argparse.Namespace, *, headless: bool) -> tuple[int, bool, bool]:
+    """(cache size, reuse checkpoints, keep checkpoints at all) as the options say; bad ones raise."""
     size = DEFAULT_CACHE_SIZE if args.cache_size is None else parse_size(args.cache_size, "--cache-size")
     resume = bool(getattr(args, "resume", False)) if headless else not args.fresh
     if args.reuse_extracts and not resume:
         raise InputError("--reuse-extracts takes effect only when checkpoints are reused",
                          hint="add --resume" if headless else "leave out --fresh")
-    if size == 0 or (headless and not resume and not args.fresh):
-        return None  # a plain `run` neither reads nor writes checkpoints: it costs what it did
+    # a plain `run` neither reads nor writes checkpoints: it costs what it did
+    return size, resume, size != 0 and not (headless and not resume and not args.fresh)
+
+
+def checkpoints_for(args: argparse.Namespace, manifest: Path, *, headless: bool) -> SessionCheckpoints | None:
+    """The session's checkpoints as the options ask (None with `--cache-size 0`)."""
+    size, resume, kept = checkpoint_options(args, headless=headless)
+    if not kept:
+        return None
     from osiris_tui import __version__
     from osiris_tui.drivers.registry import BUILTIN_DRIVERS, default_registry
     from osiris_tui.runtime.checkpoints import CheckpointStore, SessionCheckpoints

@@ -7,15 +7,18 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from osiris_tui import __version__
-from osiris_tui.cache_cli import add_checkpoint_options, checkpoints_for, memory_budget
+from osiris_tui.cache_cli import add_checkpoint_options, checkpoint_options, checkpoints_for, memory_budget
 from osiris_tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 from osiris_tui.secrets import MaskingFormatter, mask_text
+from osiris_tui.startup import hold_collection, release_collection
 
 if TYPE_CHECKING:
+    from osiris_tui.runtime.plan import SessionPlan
     from osiris_tui.settings import Settings
 
 DESCRIPTION = "A terminal step debugger for Osiris data pipelines."
@@ -111,12 +114,14 @@ def _selection(args: argparse.Namespace, pipeline) -> set[str] | None:
     return {target}
 
 
-def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False,
-             settings: Settings | None = None, headless: bool = False):
+def _session_plan(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remember_breakpoints: bool = False,
+                  settings: Settings | None = None, headless: bool = False) -> SessionPlan:
+    """The session the options ask for, checked (bad input raises here, before anything starts) but not
+    built: building it imports the runtime, which the app does after its first paint."""
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
     from osiris_tui.runtime.connections import Connections
-    from osiris_tui.runtime.session import DebugSession
+    from osiris_tui.runtime.plan import SessionPlan
 
     registry = default_registry()
     params = _params(args.param)
@@ -133,18 +138,29 @@ def _session(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), remem
         settings.check_steps(pipeline.step_ids)
         breakpoints = [*breakpoints, *settings.default_breakpoints]
     specs = []
-    store = None
-    if breakpoints or remember_breakpoints:  # (a plain run loads no breakpoint code)
-        from osiris_tui.runtime.breakpoints import BreakpointStore, parse_spec
+    if breakpoints:  # (a plain run loads no breakpoint code)
+        from osiris_tui.runtime.breakpoints import parse_spec
 
         specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
-        store = BreakpointStore() if remember_breakpoints else None
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
-    return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
-                        breakpoints=specs, reload=reload, only=_selection(args, pipeline),
-                        breakpoint_store=store,
-                        checkpoints=checkpoints_for(args, pipeline.path, headless=headless),
-                        memory_budget=memory_budget(args, settings.cache_budget if settings is not None else None))
+    only = _selection(args, pipeline)
+    checkpoint_options(args, headless=headless)
+    budget = memory_budget(args, settings.cache_budget if settings is not None else None)
+
+    def build():
+        from osiris_tui.runtime.session import DebugSession
+
+        store = None
+        if remember_breakpoints:
+            from osiris_tui.runtime.breakpoints import BreakpointStore
+
+            store = BreakpointStore()
+        return DebugSession(pipeline, registry=registry, connections=connections, run_dir=args.run_dir,
+                            breakpoints=specs, reload=reload, only=only, breakpoint_store=store,
+                            checkpoints=checkpoints_for(args, pipeline.path, headless=headless),
+                            memory_budget=budget)
+
+    return SessionPlan(pipeline, registry, build)
 
 
 def _headless(argv: Sequence[str]) -> int:
@@ -157,8 +173,8 @@ def _headless(argv: Sequence[str]) -> int:
         except OSError as exc:
             raise InputError(f"--save-outputs {args.save_outputs}: cannot create the directory: {exc.strerror}",
                              hint="give a directory you can write to") from None
-    return run_headless(_session(args, breakpoints=args.breaks, headless=True), as_json=args.json,
-                        save_outputs=args.save_outputs)
+    session = _session_plan(args, breakpoints=args.breaks, headless=True).build()
+    return run_headless(session, as_json=args.json, save_outputs=args.save_outputs)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -172,17 +188,31 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _app(argv: Sequence[str]) -> int:
+    hold_collection()  # until the first paint (the app releases it then)
+    try:
+        return _run_app(argv)
+    finally:
+        release_collection()
+
+
+def _run_app(argv: Sequence[str]) -> int:
     args = app_parser().parse_args(argv)
     settings = _settings(args)
-    session = _session(args, breakpoints=args.breaks, remember_breakpoints=settings.remember_breakpoints,
-                       settings=settings)
+    plan = _session_plan(args, breakpoints=args.breaks, remember_breakpoints=settings.remember_breakpoints,
+                         settings=settings)
     from osiris_tui.tui.app import DebuggerApp
     from osiris_tui.tui.preferences import apply_settings
 
-    session.auto_rerun = args.watch
-    app = DebuggerApp(session, run=args.run or settings.continue_on_start)
+    def build():
+        session = plan.build()
+        session.auto_rerun = args.watch
+        return session
+
+    app = DebuggerApp(replace(plan, build=build), run=args.run or settings.continue_on_start)
     apply_settings(app, settings)
     app.run()
+    if app.load_error is not None:  # the session could not be built (e.g. an unwritable run directory)
+        raise app.load_error
     return 0
 
 

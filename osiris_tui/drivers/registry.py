@@ -12,6 +12,7 @@ Osiris's `DriverRegistry.get`.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -145,10 +146,45 @@ class DriverRegistry:
 
 
 def load_plugins(registry: DriverRegistry) -> None:
+    if not may_have_plugins():
+        return
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         registry.register(ep.name, ep.value, isolated=None)
+
+
+def may_have_plugins() -> bool:
+    """Whether an installed distribution may declare an `osiris_tui.drivers` entry point.
+
+    Importing `importlib.metadata` alone costs some 30 ms, before the app could paint; a look at the
+    `entry_points.txt` of the distributions on `sys.path` says, in a millisecond or two, that there is
+    none. Anything it cannot read that way (a zip on the path, another metadata finder) answers True.
+    """
+    import os
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(f, "find_distributions") and f is not PathFinder for f in sys.meta_path):
+        return True
+    header = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except NotADirectoryError:
+            return True  # a zip file or an egg
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
+                        if header in fh.read():
+                            return True
+                except NotADirectoryError:
+                    return True  # an egg-info file
+                except (OSError, UnicodeDecodeError):
+                    continue
+    return False
 
 
 def default_registry() -> DriverRegistry:

@@ -8,8 +8,6 @@ screen (`pin`) and the one just put stay.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import logging
 import threading
@@ -29,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    import ctypes.util
+
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):  # not glibc

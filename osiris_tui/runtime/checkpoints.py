@@ -32,7 +32,6 @@ import logging
 import os
 import queue
 import re
-import secrets as _random
 import tempfile
 import threading
 import time
@@ -198,7 +197,7 @@ class CheckpointStore:
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(_random.token_hex(32))
+                fh.write(os.urandom(32).hex())
             try:
                 os.link(tmp, path)  # fails if another process made one first: then that one is the key
             except FileExistsError:
@@ -573,9 +572,9 @@ class Checkpointing:
         the writer thread). Returns the fingerprint (None when it has none)."""
         fp = self.fingerprint(step, resolve, self._current_identities())
         if fp is None:
-            identity = _random.token_hex(32)  # unknown: nothing downstream can match an old checkpoint
+            identity = os.urandom(32).hex()  # unknown: nothing downstream can match an old checkpoint
         elif self.is_database(step):
-            identity = hashlib.sha256(f"{fp}:{time.time_ns()}:{_random.token_hex(8)}".encode()).hexdigest()
+            identity = hashlib.sha256(f"{fp}:{time.time_ns()}:{os.urandom(8).hex()}".encode()).hexdigest()
         else:
             identity = fp
         with self._lock:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets as _random
 import shutil
 import sys
 import threading
@@ -42,7 +41,7 @@ def utc_now() -> str:
 
 def new_run_id() -> str:
     """`YYYYMMDDTHHMMSSZ-<6 hex>`: sorts by time, unique enough for a run directory."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + _random.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + os.urandom(3).hex()
 
 
 _OS_REASONS = {
@@ -109,7 +108,7 @@ def prepare_run_dir(run_dir: Path, *, clean: bool = False) -> None:
 
 def _probe(run_dir: Path) -> None:
     """Write a few bytes to a new file in `run_dir`, sync them, and remove the file again."""
-    probe = run_dir / f".osiris-tui-probe-{_random.token_hex(4)}"
+    probe = run_dir / f".osiris-tui-probe-{os.urandom(4).hex()}"
     fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, b"osiris-tui\n" * 16)

@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from osiris_tui.runtime.executor import ABANDON_AFTER
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
 from osiris_tui.runtime.previous_outputs import PreviousOutput, PreviousOutputs
 from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
+from osiris_tui.runtime.step_status import StepStatus
 from osiris_tui.runtime.worker import KILL_AFTER
 from osiris_tui.secrets import mask_exception, mask_value
 
@@ -59,20 +60,6 @@ DEFAULT_RUNS_DIR = Path(".osiris-tui") / "runs"
 
 # How long stopping may wait for the running step to end: what the executor allows it, plus margin.
 STOP_WAIT = max(ABANDON_AFTER, KILL_AFTER) + 1.0
-
-
-@dataclass(frozen=True)
-class StepStatus:
-    step_id: str
-    state: StepState = StepState.PENDING
-    rows: int | None = None
-    duration: float | None = None
-    error: str | None = None
-    traceback: str | None = None
-    started_at: float | None = None  # time.monotonic() when it started running
-    runs: int = 0
-    cancelled: bool = False  # its last run was cancelled (it is next again)
-    cached_age: float | None = None  # taken from a checkpoint this many seconds old (not run)
 
 
 Reloader = Callable[[], Pipeline]
@@ -457,13 +444,16 @@ class DebugSession:
     def start_watching(self, **options: Any) -> staleness.PipelineWatcher:
         """Watch the pipeline's files in a thread; a change marks steps stale (`files_changed`).
         `options` go to `PipelineWatcher` (quiet_ms, force_polling, ...). Stopped by `close()`."""
+        return self.watcher(**options).start()
+
+    def watcher(self, **options: Any) -> staleness.PipelineWatcher:
+        """The session's watcher of its files (made with `options` if there is none yet), maybe not started."""
         with self._lock:
             if self._watcher is None:
                 self._watcher = staleness.PipelineWatcher(
                     lambda: list(self.stale_map().files), self.files_changed,
                     generation=lambda: self.watch_generation, **options)
-            watcher = self._watcher
-        return watcher.start()
+            return self._watcher
 
     def stop_watching(self) -> None:
         with self._lock:

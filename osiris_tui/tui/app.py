@@ -24,25 +24,26 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
-from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, StateChange
-from osiris_tui.runtime.session import DebugSession, RunState, StepState, StepStatus
+from osiris_tui.errors import InputError
+from osiris_tui.runtime.plan import SessionPlan
+from osiris_tui.runtime.records import LogRecord, MetricRecord, Record, RunState, StateChange, StepState
+from osiris_tui.runtime.step_status import StepStatus
+from osiris_tui.secrets import mask_text
+from osiris_tui.startup import release_collection
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.authoring_actions import AuthoringActions
 from osiris_tui.tui.commands import KEYS, DebuggerCommands, KeyAction, actions_of, bindings
-from osiris_tui.tui.messages import SessionUpdated, StepHighlighted
-from osiris_tui.tui.screen_guard import screen_session, screen_text
-from osiris_tui.tui.screens.breakpoint_dialog import REMOVE, BreakpointDialog
-from osiris_tui.tui.screens.breakpoint_list import BreakpointList
-from osiris_tui.tui.screens.confirm_stop import ConfirmQuit, ConfirmRestart
-from osiris_tui.tui.screens.help import HelpScreen
+from osiris_tui.tui.messages import SessionBuilt, SessionFailed, SessionUpdated, StepHighlighted
 from osiris_tui.tui.warmup import PendingView, Warmup, WarmupDone
 from osiris_tui.tui.widgets.error_panel import ErrorPanel
 from osiris_tui.tui.widgets.step_list import StepList
 from osiris_tui.tui.widgets.tabs import TabView
+from osiris_tui.tui.widgets.title_bar import TitleBar
 
-if TYPE_CHECKING:  # the tabs' views load after the first paint (tui/warmup.py)
+if TYPE_CHECKING:  # the tabs' views (and the runtime) load after the first paint (tui/warmup.py)
+    from osiris_tui.runtime.session import DebugSession
     from osiris_tui.tui.widgets.config_view import ConfigView
     from osiris_tui.tui.widgets.connection_view import ConnectionView
     from osiris_tui.tui.widgets.dag_view import DagView
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # the tabs' views load after the first paint (tui/warmup.py)
 TAB_LABELS = (("data", "1 Data"), ("config", "2 Config"), ("connection", "3 Connection"),
               ("events", "4 Events"), ("metrics", "5 Metrics"), ("graph", "6 Graph"))
 TABS = tuple(tab for tab, _ in TAB_LABELS)
+ACTION_NAMES = frozenset(parse_action(k.action)[1] for k in KEYS)  # the debugger's own actions
 
 RUN_STATE_STYLE = {
     RunState.READY: "ready",
@@ -149,12 +151,19 @@ class DebuggerApp(AuthoringActions, App[None]):
     LOG_BUDGET_SECONDS = 0.03  # per tick, so a flood never holds the UI thread for long
     WARMUP: ClassVar[type[Warmup]] = Warmup
 
-    def __init__(self, session: DebugSession, *, run: bool = False, watch: dict[str, Any] | None = None) -> None:
-        """`watch`: options for watching the pipeline's files (`DebugSession.start_watching`); None: defaults."""
+    def __init__(self, session: DebugSession | SessionPlan, *, run: bool = False,
+                 watch: dict[str, Any] | None = None) -> None:
+        """`session`: the session, or a plan of it, built after the first paint (`load_session`).
+        `watch`: options for watching the pipeline's files (`DebugSession.start_watching`); None: defaults."""
         super().__init__()
         self._watch_options = watch
-        session.prefetch_tables = True  # frames the user opens are ready as Arrow by then
-        self.session = screen_session(session)  # widgets see the session through the screen's masking
+        self._plan = session if isinstance(session, SessionPlan) else None
+        self._session: DebugSession | None = None
+        self._pane: Vertical | None = None
+        self._pane_mounting: Any = None
+        self._handoff = threading.Lock()  # between the thread that builds the session and closing the app
+        self._built: DebugSession | None = None
+        self.load_error: Exception | None = None  # why the planned session could not be built
         self._run_on_mount = run
         self._buffer: list[Record] = []
         self._buffer_lock = threading.Lock()
@@ -164,7 +173,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         self._log_backlog: deque[LogRecord] = deque()
         self._unsubscribe: Any = None
         self._pipeline = session.pipeline
-        self._run_context = session.context  # a restart makes a new one (new event and metric lists)
+        self._run_context: Any = None  # the session's run context; a restart makes a new one
         self._follow = True  # the selection follows the running step until the user moves it
         self._last_status: dict[str, StepStatus] = {}
         self._last_breakpoints: set[str] = set()
@@ -177,24 +186,67 @@ class DebuggerApp(AuthoringActions, App[None]):
         self._deferred: list[str] = []  # actions asked for before what they need was loaded
         self.warmed_up = False  # the warm-up is done and applied (the Data tab's view is in place)
         self._warmup_started = False
+        if not isinstance(session, SessionPlan):
+            self._adopt(session)
+
+    @property
+    def session(self) -> DebugSession:
+        """The session, as the widgets see it (through the screen's masking). Before a planned session is
+        built, nothing that needs it runs: such actions wait (`run_action`)."""
+        if self._session is None:
+            raise RuntimeError("the session is not built yet")
+        return self._session
+
+    @property
+    def session_ready(self) -> bool:
+        return self._session is not None
+
+    @property
+    def loaded(self) -> bool:
+        """The session is there and the warm-up is done: every view can be built."""
+        return self._session is not None and self.warmup.ready
+
+    def _adopt(self, session: DebugSession) -> None:
+        from osiris_tui.tui.screen_guard import screen_session
+
+        session.prefetch_tables = True  # frames the user opens are ready as Arrow by then
+        self._session = screen_session(session)  # widgets see the session through the screen's masking
+        self._run_context = session.context
+
+    def load_session(self) -> DebugSession:
+        """Build the planned session now, on this thread, if it is not built yet (and adopt it)."""
+        if self._session is None:
+            assert self._plan is not None
+            self._adopt(self._plan.build())
+        return self.session
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         # Kept as attributes: `App.query` only searches the active screen, and a modal may be on top.
-        self.step_list = StepList(self.session.pipeline, id="steps")
+        self.step_list = StepList(self._pipeline, id="steps")
         self.step_list.border_title = "Steps"
+        yield TitleBar(icon="◆")
+        with Horizontal(id="main"):
+            yield self.step_list
+            if self._plan is None:
+                yield self._right_pane()
+        yield KeyBar(id="keybar")
+
+    def _right_pane(self) -> Vertical:
+        """The tabs and the error panel. With a planned session, they come just after the first paint (the
+        first screen is the header, the steps and the keys)."""
         self.error_panel = ErrorPanel(id="error-panel")
         # Only the Data tab's view is built into its pane up front (once loaded: a stand-in until then);
         # the others are mounted when first shown (they read what they need from the session then).
-        data = self.data_view if self.warmup.ready else PendingView(id="data-pending")
+        data = self.data_view if self.loaded else PendingView(id="data-pending")
         self.tabs = TabView(TAB_LABELS, initial="data", views={"data": data}, id="tabs")
-        yield Header(icon="◆")
-        with Horizontal(id="main"):
-            yield self.step_list
-            with Vertical(id="right-pane"):
-                yield self.tabs
-                yield self.error_panel
-        yield KeyBar(id="keybar")
+        self._pane = Vertical(self.tabs, self.error_panel, id="right-pane")
+        return self._pane
+
+    @property
+    def pane_ready(self) -> bool:
+        """The tabs are there (at once, or just after the first paint with a planned session)."""
+        return self._pane is not None and self._pane.is_mounted
 
     # The views are built when first used (most sessions never open some of them), their modules imported
     # then (the warm-up has imported them by the time the app lets them be used).
@@ -252,7 +304,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         await self._ensure_tab(event.tab)
 
     async def _ensure_tab(self, tab: str) -> None:
-        if not self.warmup.ready:  # the tab's view is mounted once its modules are loaded (on_warmup_done)
+        if not self.loaded:  # the tab's view is mounted once its modules are loaded (on_warmup_done)
             return
         view = self._tab_view(tab)
         if view is None:
@@ -267,19 +319,12 @@ class DebuggerApp(AuthoringActions, App[None]):
             self.event_log.focus_filter()
 
     def on_mount(self) -> None:
-        self.title = self.session.pipeline.name
-        self._unsubscribe = self.session.subscribe(self._on_record)
-        self.session.start()
-        self.watcher = self.session.start_watching(**(self._watch_options or {}))
-        self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
-        self._sync_state(None)
-        step_ids = self.session.pipeline.step_ids
-        first = self.session.next_step_id() or (step_ids[0] if step_ids else None)
-        if first is not None:
-            self._auto_select(first)
+        self.title = self._pipeline.name
+        if self._session is not None:
+            self._start_session()
+        elif self._pipeline.step_ids:  # (the session's first step, once it is built)
+            self.step_list.select_step(self._pipeline.step_ids[0])
         self.step_list.focus()
-        if self._run_on_mount:
-            self.session.continue_()
         self.call_after_refresh(self._start_warmup)
         # A screen pushed at once (a key pressed before the first paint) can hold the refreshes that
         # start it: the warm-up then starts on this timer.
@@ -287,10 +332,72 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     WARMUP_FALLBACK_SECONDS = 2.0
 
+    def _start_session(self) -> None:
+        """Follow the session: at mount, or once a planned session is built."""
+        session = self.session
+        self._unsubscribe = session.subscribe(self._on_record)
+        session.start()
+        self.watcher = session.watcher(**(self._watch_options or {}))  # started after the first paint
+        if self._warmup_started:
+            self.watcher.start()
+        self._ticker = self.set_interval(self.TICK_SECONDS, self._tick, name="osiris-tick")
+        self._sync_state(None)
+        step_ids = session.pipeline.step_ids
+        first = session.next_step_id() or (step_ids[0] if step_ids else None)
+        chosen = self.selected_step_id
+        if chosen is not None and not self._follow:  # picked before the session was there
+            self.selected_step_id = None
+            self._select(chosen)
+        elif first is not None:
+            self._auto_select(first)
+        if self._run_on_mount:
+            self.session.continue_()
+
     def _begin_warmup(self) -> None:
         if not self._warmup_started:
             self._warmup_started = True
-            self.warmup.start(self._warmed_up)
+            if self._pane is None:
+                main = self.step_list.parent  # (not `query_one`: a dialog may be the active screen)
+                assert isinstance(main, Horizontal)
+                self._pane_mounting = main.mount(self._right_pane())
+            release_collection()
+            if self._session is not None and not self._session_closed:
+                self.watcher.start()
+            self.warmup.start(self._warmed_up, before=self._build_session if self._plan is not None else None)
+
+    def _build_session(self) -> None:
+        """(in the warm-up's thread, before its imports) Build the planned session and hand it over."""
+        assert self._plan is not None
+        try:
+            session = self._plan.build()
+        except Exception as exc:  # an InputError is bad input (exit 2); anything else, a bug to show
+            self.post_message(SessionFailed(exc))
+            return
+        with self._handoff:
+            if self._session_closed:  # the app quit meanwhile
+                session.close()
+                return
+            self._built = session
+        self.post_message(SessionBuilt())
+
+    async def on_session_built(self, message: SessionBuilt) -> None:
+        with self._handoff:
+            session, self._built = self._built, None
+        if session is None or self._session_closed or self._session is not None:
+            return
+        if self._pane_mounting is not None:
+            await self._pane_mounting
+        self._adopt(session)
+        self._start_session()
+        await self._run_deferred()
+
+    def on_session_failed(self, message: SessionFailed) -> None:
+        error = message.error
+        if not isinstance(error, InputError):
+            error = InputError(mask_text(f"{type(error).__name__}: {error}"),
+                               hint="this is a bug in osiris-tui: please report it with the command you ran")
+        self.load_error = error
+        self.exit(return_code=2)
 
     def _start_warmup(self, refreshes: int = 0) -> None:
         """Start loading once the first screen is on the terminal: the step list laid out and painted (an
@@ -311,6 +418,8 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     async def on_warmup_done(self, message: WarmupDone) -> None:
         """Everything is loaded: the Data tab's view replaces its stand-in, then the queued actions run."""
+        if self._session is None:  # (a planned session that failed to build: the app is exiting)
+            return
         for error in message.errors:
             self.notify(f"Could not load {error}", severity="error", timeout=10)
         pending = self.tabs.views.get("data")
@@ -322,18 +431,39 @@ class DebuggerApp(AuthoringActions, App[None]):
             self.data_view.show_step(self.selected_step_id)
         await self._ensure_tab(self.tabs.active)
         self.warmed_up = True
-        deferred, self._deferred = self._deferred, []
-        for action in deferred:  # as pressed: each was allowed then (a tab switched since does not undo it)
-            _, name, params = parse_action(action)
+        await self._run_deferred()
+
+    # Actions that need neither the session nor what loads after the first paint.
+    NO_WAIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"help", "request_quit", "quit", "switch_tab",
+                                                           "focus_steps", "focus", "command_palette"})
+
+    def _waits(self, name: str) -> bool:
+        """Whether the action must wait for what is still loading."""
+        if not self.pane_ready:
+            return name in ACTION_NAMES and name not in ("help", "request_quit", "quit")
+        if name in self.DATA_ACTIONS | self.DEFERRED_ACTIONS:
+            return not self.loaded
+        return self._session is None and name in ACTION_NAMES and name not in self.NO_WAIT_ACTIONS
+
+    async def _run_deferred(self) -> None:
+        """Run the actions that waited, in the order pressed, as far as what they need is there (each was
+        allowed when pressed: a tab switched since does not undo it)."""
+        while self._deferred:
+            _, name, params = parse_action(self._deferred[0])
+            if self._waits(name):
+                return
+            self._deferred.pop(0)
             result = getattr(self, f"action_{name}")(*params)
             if inspect.isawaitable(result):
                 await result
 
     async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
         """An app action that needs what is still loading is queued (and runs once it is there)."""
-        if not self.warmup.ready and isinstance(action, str) and default_namespace in (None, self):
+        if not self.loaded and isinstance(action, str) and default_namespace in (None, self):
             namespace, name, params = parse_action(action)
-            if namespace in ("", "app") and name in self.DATA_ACTIONS | self.DEFERRED_ACTIONS:
+            if namespace in ("", "app") and (self._deferred or self._waits(name)):
+                if name in self.NO_WAIT_ACTIONS and not self._waits(name):
+                    return await super().run_action(action, default_namespace, namespaces)
                 if not self.check_action(name, params):
                     return False
                 self._deferred.append(action)
@@ -344,14 +474,18 @@ class DebuggerApp(AuthoringActions, App[None]):
         self._close_session()
 
     def _close_session(self) -> None:
-        if self._session_closed:
-            return
-        self._session_closed = True
+        with self._handoff:  # a session built from here on is closed by the thread that built it
+            if self._session_closed:
+                return
+            self._session_closed = True
+            built, self._built = self._built, None
         if self._ticker is not None:
             self._ticker.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self.session.close()
+        for session in (self._session, built):
+            if session is not None:
+                session.close()
 
     # -- session records (any thread → buffer → UI thread) -----------------------------------------
     def _on_record(self, record: Record) -> None:
@@ -528,6 +662,9 @@ class DebuggerApp(AuthoringActions, App[None]):
         """The user moved the selection: stop following the run until the next run command."""
         self._follow = False
         self.step_list.select_step(message.step_id)  # (when the Graph tab moved the selection)
+        if self._session is None:  # shown once the session is built
+            self.selected_step_id = message.step_id
+            return
         self._select(message.step_id)
 
     def _select(self, step_id: str) -> None:
@@ -567,7 +704,7 @@ class DebuggerApp(AuthoringActions, App[None]):
             where = session.running_step_id() or ""
             text = f"running {where}".strip()
         elif state is RunState.PAUSED and session.last_hit is not None:
-            text = f"paused {screen_text(session.last_hit.message)}"
+            text = f"paused {mask_text(session.last_hit.message)}"
         elif state in (RunState.PAUSED, RunState.READY):
             nxt = session.next_step_id()
             text = f"{RUN_STATE_STYLE[state]} before {nxt}" if nxt else RUN_STATE_STYLE[state]
@@ -593,9 +730,11 @@ class DebuggerApp(AuthoringActions, App[None]):
         "data_frequency", "data_sort", "data_pin", "data_widen", "data_export", "data_diff"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.pane_ready:  # (what waits is checked again when it runs)
+            return True
         if action in self.DATA_ACTIONS:  # only on the Data tab (`/` elsewhere filters the events)
             if action == "data_search":  # with no frame shown, `/` filters the events as on other tabs
-                return self.tabs.active == "data" and self.warmup.ready and self.data_view.view is not None
+                return self.tabs.active == "data" and self.loaded and self.data_view.view is not None
             return self.tabs.active == "data"
         if action in self.EDIT_ACTIONS:  # not while the editor is open
             view = self._mounted("config_view")
@@ -654,6 +793,8 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     def action_edit_breakpoint(self, step_id: str | None = None, when: str | None = None) -> None:
         """B: the selected step's breakpoint in a dialog (its before one first, else its after one)."""
+        from osiris_tui.tui.screens.breakpoint_dialog import REMOVE, BreakpointDialog
+
         step_id = step_id or self._require_selection()
         if step_id is None:
             return
@@ -670,12 +811,14 @@ class DebuggerApp(AuthoringActions, App[None]):
                 self.notify(f"Breakpoint removed from {step_id}", timeout=2)
             elif result is not None and result != REMOVE:
                 session.put_breakpoint(result, replacing=current.key if current is not None else None)
-                self.notify(f"Breakpoint: {screen_text(result.describe())}", timeout=3)
+                self.notify(f"Breakpoint: {mask_text(result.describe())}", timeout=3)
             self.drain_session_updates()
 
         self.push_screen(BreakpointDialog(step_id, current, frames, hits), done)
 
     def action_list_breakpoints(self) -> None:
+        from osiris_tui.tui.screens.breakpoint_list import BreakpointList
+
         session = self.session
 
         def edit(bp: Any) -> None:
@@ -716,6 +859,8 @@ class DebuggerApp(AuthoringActions, App[None]):
         self.session.rerun(step_id)
 
     def action_restart(self) -> None:
+        from osiris_tui.tui.screens.confirm_stop import ConfirmRestart
+
         if not self.session.busy:
             self._follow = True
             self.session.restart()
@@ -761,7 +906,7 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     def action_focus_steps(self) -> None:
         """Esc: on the Data tab, first what it has to peel (a running sort, a bar, a filter), then the steps."""
-        if self.tabs.active == "data" and self.warmup.ready and self.data_view.back():
+        if self.pane_ready and self.tabs.active == "data" and self.loaded and self.data_view.back():
             return
         self.step_list.focus()
 
@@ -817,11 +962,15 @@ class DebuggerApp(AuthoringActions, App[None]):
         open_diff(self, self.session, self.selected_step_id)
 
     def action_help(self) -> None:
+        from osiris_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:
-        if not self.session.busy:
+        from osiris_tui.tui.screens.confirm_stop import ConfirmQuit
+
+        if self._session is None or not self.session.busy:
             self.exit()
             return
 
@@ -833,6 +982,8 @@ class DebuggerApp(AuthoringActions, App[None]):
 
     async def action_quit(self) -> None:
         # ctrl+q, Textual's priority binding: the one app key that still works while a dialog is up
+        from osiris_tui.tui.screens.confirm_stop import ConfirmQuit
+
         if not isinstance(self.screen, ConfirmQuit):  # that dialog already asks
             self.action_request_quit()
 

@@ -3,21 +3,16 @@ last save (`u`), set an OML parameter (`P`). File work runs in thread workers; t
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import SuspendNotSupported
-
-from osiris_tui.authoring import locate, parameters
 from osiris_tui.authoring.errors import EditRefused
-from osiris_tui.authoring.external import editor_command
-from osiris_tui.authoring.overrides import ParamOverrides
 from osiris_tui.secrets import mask_text
-from osiris_tui.tui.screens.param_dialog import ParamDialog
 
+# (the authoring modules are imported when a key needs them: none of them is needed to paint the app)
 if TYPE_CHECKING:
     from textual.app import App
 
+    from osiris_tui.authoring.overrides import ParamOverrides
     from osiris_tui.runtime.session import DebugSession
     from osiris_tui.tui.widgets.config_view import ConfigView
 
@@ -33,7 +28,8 @@ class AuthoringActions(_Base):
     EDIT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"edit_sql", "open_in_editor", "undo_save", "set_param"})
 
     if TYPE_CHECKING:
-        session: DebugSession
+        @property
+        def session(self) -> DebugSession: ...
 
         @property
         def config_view(self) -> ConfigView: ...
@@ -56,6 +52,13 @@ class AuthoringActions(_Base):
         step_id = self._require_selection()
         if step_id is None:
             return
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        from osiris_tui.authoring import locate
+        from osiris_tui.authoring.external import editor_command
+
         step = self.session.pipeline.step(step_id)
         keys = locate.sql_keys(step.config)
         try:
@@ -104,6 +107,9 @@ class AuthoringActions(_Base):
         if pipeline.kind != "oml":
             self.notify("Only OML pipelines have parameters", severity="warning")
             return
+        from osiris_tui.authoring import parameters
+        from osiris_tui.tui.screens.param_dialog import ParamDialog
+
         await self._config_tab()
         usage = self.config_view.usage
         if usage is None:
@@ -121,6 +127,9 @@ class AuthoringActions(_Base):
         self.push_screen(ParamDialog(rows), answered)
 
     def _apply_param(self, name: str, text: str) -> None:
+        from osiris_tui.authoring import parameters
+        from osiris_tui.authoring.overrides import ParamOverrides
+
         pipeline = self.session.pipeline
         usage = self.config_view.usage or parameters.Usage()
         try:

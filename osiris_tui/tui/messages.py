@@ -37,3 +37,14 @@ class SessionUpdated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SessionUpdated)
+
+
+class SessionBuilt(Message):
+    """The session the app was planned with is built (posted from the thread that built it)."""
+
+
+@dataclass
+class SessionFailed(Message):
+    """The session could not be built: the app exits with the error (exit code 2 for bad input)."""
+
+    error: Exception

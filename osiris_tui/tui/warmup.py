@@ -8,10 +8,16 @@ app queues the actions that need what is loading (they run, in order, once it is
 
 The imports hold the registry's `IMPORT_LOCK`, so a step started meanwhile (`c` pressed at once) waits
 for them instead of importing the same packages at the same time from another thread.
+
+What they made (about 100k modules, classes and functions, there for as long as the app) is then taken
+out of the cyclic garbage collector's reach (`gc.freeze`): a full collection walks every object it
+tracks while holding the GIL, and over these it took 60-250 ms, a key press answered that late on the
+UI thread, whenever one happened to run (every few seconds while the Data tab works on a big frame).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -40,6 +46,15 @@ MODULES = (
     "osiris_tui.tui.widgets.connection_view",
     "osiris_tui.tui.widgets.metrics_view",
     "osiris_tui.tui.widgets.dag_view",
+    "osiris_tui.tui.screens.help",
+    "osiris_tui.tui.screens.confirm_stop",
+    "osiris_tui.tui.screens.breakpoint_dialog",
+    "osiris_tui.tui.screens.breakpoint_list",
+    "osiris_tui.tui.screens.param_dialog",
+    "osiris_tui.authoring.locate",
+    "osiris_tui.authoring.parameters",
+    "osiris_tui.authoring.overrides",
+    "osiris_tui.authoring.external",
 )
 
 
@@ -77,19 +92,26 @@ class Warmup:
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def start(self, on_done: Callable[[list[str]], None]) -> None:
-        """Import in the background, then call `on_done(errors)` from that thread (at once when ready)."""
-        if self.ready or self._thread is not None:
-            if self.ready:
-                on_done(self.errors)
+    def start(self, on_done: Callable[[list[str]], None], before: Callable[[], None] | None = None) -> None:
+        """Import in the background, then call `on_done(errors)` from that thread (at once when ready and
+        there is nothing to do `before` the imports, in the same thread: e.g. build the session)."""
+        if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, args=(on_done,), name="osiris-tui-warmup", daemon=True)
+        if self.ready and before is None:
+            on_done(self.errors)
+            return
+        self._thread = threading.Thread(target=self._run, args=(on_done, before), name="osiris-tui-warmup",
+                                        daemon=True)
         self._thread.start()
 
-    def _run(self, on_done: Callable[[list[str]], None]) -> None:
+    def _run(self, on_done: Callable[[list[str]], None], before: Callable[[], None] | None) -> None:
         try:
-            with IMPORT_LOCK:
-                self.load()
+            if before is not None:
+                before()
+            if not self._done.is_set():
+                with IMPORT_LOCK:
+                    self.load()
+                freeze_imported()
         finally:
             self._done.set()
             on_done(self.errors)
@@ -112,6 +134,13 @@ class Warmup:
         except Exception as exc:
             logger.warning("could not load %s: %s", what, exc)
             self.errors.append(f"{what}: {exc}")
+
+
+def freeze_imported() -> None:
+    """Move every object the cyclic GC tracks to its permanent generation, which collections skip; after
+    a collection, so that no garbage is kept (refcounting still frees what is let go of later)."""
+    gc.collect()
+    gc.freeze()
 
 
 class PendingView(Static):

@@ -265,6 +265,49 @@ async def test_frequency_counts_nulls_and_enter_filters_to_is_null(tmp_path: Pat
         assert view.mode == "rows" and view.where == '"city" IS NULL'
 
 
+# -- one table widget -----------------------------------------------------------------------------------
+def shown_rows(table: Any) -> list[list[str]]:
+    """The table's lines as painted (its caches included), under the header, split into cells."""
+    lines = [table.render_line(y).text for y in range(1, table.size.height)]
+    return [line.split() for line in lines if line.strip()]
+
+
+async def test_sort_filter_and_frequency_swap_their_rows_into_the_same_table(tmp_path: Path) -> None:
+    app = DebuggerApp(people_session(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await run_first(pilot, "people")
+        view = app.data_view
+        table = view.table
+        assert table is not None and [r[0] for r in shown_rows(table)] == ["1", "2", "3", "4", "5", "6"]
+        table.focus()
+        await pilot.press("l", "l", "s")  # sort by amount: the same widget, the sorted rows painted
+        await settle(pilot)
+        assert view.sort == ("amount", "ascending") and view.table is table
+        assert [(r[0], r[2]) for r in shown_rows(table)] == [("5", "7.0"), ("1", "10.5"), ("3", "33.25"),
+                                                             ("6", "99.0"), ("4", "150.0"), ("2", "200.0")]
+        assert str(table.ordered_columns[2].label) == "amount ▲" and cursor(app) == (0, 2)
+        await pilot.press("j", "j")
+        view.apply_filter("amount > 50")  # the sort stays; the cursor, on fewer rows, too
+        await settle(pilot)
+        assert view.table is table and table.row_count == 3
+        assert [(r[0], r[2]) for r in shown_rows(table)] == [("6", "99.0"), ("4", "150.0"), ("2", "200.0")]
+        assert cursor(app) == (2, 2) and app.focused is table
+        await pilot.press("h", "F")  # the frequency of city over the three rows
+        await settle(pilot)
+        assert view.mode == "frequency" and view.table is table and table.fixed_columns == 0
+        assert [r[:2] for r in shown_rows(table)] == [["Oslo", "2"], ["∅", "1"]]
+        assert [str(c.label) for c in table.ordered_columns] == ["value", "count", "percent", "bar"]
+        assert cursor(app) == (0, 0)
+        await pilot.press("escape")  # back to the rows, then a pinned column: still the same widget
+        await settle(pilot)
+        assert view.mode == "rows" and view.table is table
+        assert [r[0] for r in shown_rows(table)] == ["6", "4", "2"]
+        await pilot.press("j", "l", "exclamation_mark")  # city pinned on the left, the cursor goes with it
+        await settle(pilot)
+        assert view.table is table and table.fixed_columns == 1 and cursor(app) == (1, 0)
+        assert [r[:2] for r in shown_rows(table)] == [["Oslo", "6"], ["Oslo", "4"], ["∅", "2"]]
+
+
 # -- export ----------------------------------------------------------------------------------------------
 async def test_export_writes_the_frame_as_shown_and_reads_back(tmp_path: Path) -> None:
     app = DebuggerApp(people_session(tmp_path))

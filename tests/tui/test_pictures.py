@@ -238,8 +238,10 @@ async def test_f_shows_the_histogram_of_the_cursor_column(tmp_path: Path) -> Non
         assert hist.bins.histogram is hist.histogram
         await pilot.press("escape")  # back to the rows: the histogram goes with the frequency table
         await settle(pilot)
-        assert app.data_view.mode == "rows" and not list(app.data_view.query(ColumnHistogram))
+        assert app.data_view.mode == "rows" and not [h for h in app.data_view.query(ColumnHistogram) if h.display]
+        kept = hist
         hist = await _frequency_of(pilot, app, "order_date")
+        assert hist is kept  # the same widget, shown again for another column
         assert hist.histogram is not None and hist.histogram.period == "month"
         await pilot.press("escape")
         await settle(pilot)

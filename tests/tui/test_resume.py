@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from osiris_tui.cli import _session, app_parser
+from osiris_tui.cli import _session_plan, app_parser
 from osiris_tui.runtime.session import RunState
 from osiris_tui.tui.app import DebuggerApp
 
@@ -107,7 +107,7 @@ async def test_a_slow_step_is_resumed_from_its_checkpoint(tmp_path: Path, monkey
     importlib.invalidate_caches()
     monkeypatch.chdir(tmp_path)
     args = app_parser().parse_args([str(tmp_path / "manifest.yaml"), "--run-dir", str(tmp_path / "app-run")])
-    app = DebuggerApp(_session(args))
+    app = DebuggerApp(_session_plan(args))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         cached = app.session.cached_steps()

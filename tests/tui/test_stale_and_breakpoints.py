@@ -148,7 +148,7 @@ async def test_watch_reruns_stale_steps_whenever_the_run_is_paused(tmp_path: Pat
 
 def test_the_watch_flag_turns_on_automatic_reruns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
-    monkeypatch.setattr(DebuggerApp, "run", lambda self, **kw: seen.append(self.session.auto_rerun))
+    monkeypatch.setattr(DebuggerApp, "run", lambda self, **kw: seen.append(self.load_session().auto_rerun))
     manifest = copy(QUICKSTART, tmp_path)
     assert main([str(manifest), "--watch", "--run-dir", str(tmp_path / "r1")]) == 0
     assert main([str(manifest), "--run-dir", str(tmp_path / "r2")]) == 0

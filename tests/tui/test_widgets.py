@@ -345,3 +345,26 @@ async def test_help_and_palette_list_every_key(tmp_path: Path) -> None:
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         for k in KEYS:
             assert any(k.description in prompt and f"key: {k.display}" in prompt for prompt in shown), k.description
+
+
+async def test_the_title_bar_draws_the_title_and_state_and_its_icon_opens_the_palette() -> None:
+    from osiris_tui.tui.widgets.title_bar import TitleBar
+
+    class Titled(App[None]):
+        def compose(self):
+            yield TitleBar(icon="◆")
+
+    app = Titled()
+    async with app.run_test(size=(60, 5)) as pilot:
+        app.title, app.sub_title = "quickstart-orders", "ready before extract-orders"
+        await pilot.pause()
+        line = app.query_one(TitleBar).render_line(0).text
+        assert len(line) == 60 and line.startswith(" ◆")
+        assert "quickstart-orders — ready before extract-…" in line  # cut with … to fit between icon and edge
+        app.sub_title = "done"
+        await pilot.pause()
+        line = app.query_one(TitleBar).render_line(0).text
+        assert line.strip(" ◆") == "quickstart-orders — done"
+        await pilot.click(TitleBar, offset=(1, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)

@@ -130,7 +130,7 @@ def test_the_app_starts_with_the_settings(quickstart: Path, monkeypatch, tmp_pat
     import osiris_tui.tui.app as app_module
 
     started: list = []
-    monkeypatch.setattr(app_module.DebuggerApp, "run", lambda self: started.append(self))
+    monkeypatch.setattr(app_module.DebuggerApp, "run", lambda self: started.append(self.load_session() and self))
     monkeypatch.chdir(tmp_path)
     user = Path(os.environ["XDG_CONFIG_HOME"]) / "osiris-tui" / "config.toml"
     user.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +157,7 @@ def test_cache_budget_is_the_memory_budget_unless_the_flag_says(quickstart: Path
     import osiris_tui.tui.app as app_module
 
     started: list = []
-    monkeypatch.setattr(app_module.DebuggerApp, "run", lambda self: started.append(self))
+    monkeypatch.setattr(app_module.DebuggerApp, "run", lambda self: started.append(self.load_session() and self))
     (quickstart.parent / ".osiris-tui.toml").write_text('cache_budget = "300MiB"\n')
     assert main([str(quickstart), "--run-dir", str(tmp_path / "run")]) == 0
     assert started[0].session.memory_budget == 300 * 1024**2

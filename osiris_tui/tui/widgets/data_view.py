@@ -12,8 +12,11 @@ and sorted, in display order) by a lazy backend (`data/table.py`) that fetches a
 as they come on screen. Column widths are measured on a sample in a thread worker; so is everything that
 reads the whole frame (`data/operations.py`) — sort (`s`, a header click), filter, search, frequency
 (`F`), Describe (`d`) and export (`ctrl+e`) — each behind a progress line, and `Esc` abandons the one
-that runs, so a key is answered at once whatever the frame's size. The last few frames opened are kept,
-with their widths and their Describe summary, so going back to a step is instant.
+that runs, so a key is answered at once whatever the frame's size. The table widget is made once and
+kept: each result (a sorted or filtered view, a mode's table) is swapped into it, so taking one costs the
+UI thread no unmount and mount; the frequency table's histogram is kept too, hidden in the other modes.
+The last few frames opened are kept, with their widths and their Describe summary, so going back to a
+step is instant.
 
 `i` cycles through a step's frames: its output (once it has run) and each of its cached inputs.
 `!` pins the cursor's column on the left as a key column, `_` widens a column to its content (again:
@@ -65,8 +68,8 @@ from osiris_tui.tui.widgets.data.modes import (
     ModeTable,
     build_table,
     describe_table,
-    frequency_mode_table,
     rows_table,
+    show_in,
 )
 from osiris_tui.tui.widgets.data.operations import DataOpDone
 from osiris_tui.tui.widgets.data.search_bar import SearchBar, SearchQuery, parse_search
@@ -111,13 +114,16 @@ class DataView(Vertical):
         self.search: SearchState | None = None
         self.frequency_column: str | None = None
         self._frequency: pa.Table | None = None
+        self._frequency_layout: ModeTable | None = None  # laid out in the worker that counted
         self.running: str | None = None  # the operation in flight (sort, filter, …), Esc abandons it
         self.loading_frame = False
         self.input_header = ""  # the frame line: "not run yet — input df_a of b · 4 rows · from a"
         self._lead: Text | None = None
         self._hint: Text | None = None
         self._summary: FrameSummary | None = None
-        self._table: ExactDataTable | None = None
+        self._table: ExactDataTable | None = None  # one widget, kept: each new layout is swapped into it
+        self._layouts = 0  # layouts shown in the table (a cursor restore is for the one it was made for)
+        self._histogram: ColumnHistogram | None = None  # under the frequency table; kept, hidden in other modes
         self._message = Static(id="data-message")
         self._parts: Parts | None = None  # built when the first frame is shown (fewer widgets at startup)
 
@@ -134,6 +140,8 @@ class DataView(Vertical):
             search_bar.display = filter_bar.display = False
             banner = Static(id="data-banner")
             banner.display = False
+            self._histogram = ColumnHistogram(None, "", id="data-histogram")
+            self._histogram.display = False
             self._parts = (shape, ColumnsLine(id="data-columns"), search_bar, filter_bar, banner,
                            Vertical(id="data-table-holder"), StatusLine(id="data-status"))
             self.mount(*self._parts)
@@ -257,7 +265,7 @@ class DataView(Vertical):
             self.view = FrameView.of(frame.table)
             self.pinned, self.wide = [], set()
             self.search = None
-            self._frequency, self.frequency_column = None, None
+            self._frequency, self._frequency_layout, self.frequency_column = None, None, None
             if self.mode == "frequency":
                 self.mode = "rows"
             if self._parts is not None:
@@ -357,8 +365,8 @@ class DataView(Vertical):
                 self._start("describe", ops.describe_view, view, info)
                 return None
             return describe_table(described)
-        if self.mode == "frequency" and self._frequency is not None and self.frequency_column is not None:
-            return frequency_mode_table(self._frequency, self.frequency_column)
+        if self.mode == "frequency" and self._frequency_layout is not None and self.frequency_column is not None:
+            return self._frequency_layout
         self.mode = "rows"
         return rows_table(view, info, self.pinned, self.wide)
 
@@ -503,7 +511,7 @@ class DataView(Vertical):
         table = self.table
         if table is None or self.mode != "rows" or not isinstance(table.backend, ViewBackend):
             return False
-        source = table.backend.order[table.cursor_column]
+        source, row = table.backend.order[table.cursor_column], table.cursor_row
         if source in self.pinned:
             self.pinned.remove(source)
         else:
@@ -511,7 +519,7 @@ class DataView(Vertical):
         self._refresh_view()
         new = self.table
         if new is not None and isinstance(new.backend, ViewBackend):
-            new.call_after_refresh(self._restore_cursor, new, table.cursor_row, new.backend.order.index(source))
+            new.call_after_refresh(self._restore_cursor, self._layouts, row, new.backend.order.index(source))
         return True
 
     def toggle_wide(self) -> bool:
@@ -695,7 +703,7 @@ class DataView(Vertical):
         elif kind == "search":
             self._found(message.result, message.extra)
         elif kind == "frequency":
-            self._frequency = message.result
+            self._frequency, self._frequency_layout = message.result, message.extra["layout"]
             self.frequency_column = message.extra["column"]
             self.mode = "frequency"
             self._refresh_view()
@@ -712,10 +720,9 @@ class DataView(Vertical):
         summary = self._frame_info.summary if self._frame_info is not None else None
         if summary is None:
             return
-        previous = self.table
-        had_focus = previous is not None and (previous.has_focus or self.app.focused is None)
-        cursor = (previous.cursor_row, previous.cursor_column) if previous is not None else (0, 0)
-        self._remove_table()
+        table = self.table
+        had_focus = table is not None and (table.has_focus or self.app.focused is None)
+        cursor = (table.cursor_row, table.cursor_column) if table is not None else (0, 0)
         self._summary = summary
         self.message = ""
         self._message.display = False
@@ -735,27 +742,50 @@ class DataView(Vertical):
         columns.display = bool(summary.columns) and spec.shows_columns
         self._update_banner()
         status.display = True
-        table = build_table(spec)
-        self._table = table
-        holder.mount(table)
-        if self.mode == "frequency" and self.view is not None and self.frequency_column is not None:
-            holder.mount(ColumnHistogram(self.view, self.frequency_column, id="data-histogram"))
+        if table is None:
+            table = self._table = build_table(spec)
+            histogram = self._histogram
+            assert histogram is not None  # made with the parts
+            if histogram.parent is holder:
+                holder.mount(table, before=histogram)
+            else:  # the first table: the histogram goes under it, hidden until a frequency table
+                holder.mount(table, histogram)
+        else:  # the same widget, the new layout: no unmount and mount on the UI thread
+            show_in(table, spec)
+        self._layouts += 1
+        self._show_histogram()
         row, column = cursor
         if spec.keeps_cursor and (row or column):
-            table.call_after_refresh(self._restore_cursor, table, row, column)
+            table.call_after_refresh(self._restore_cursor, self._layouts, row, column)
         if had_focus:
             table.focus()
         self._update_status()
 
-    def _restore_cursor(self, table: ExactDataTable, row: int, column: int) -> None:
-        if table is self.table and table.row_count:
+    def _show_histogram(self) -> None:
+        """Under the frequency table, its column's histogram; hidden in the other modes."""
+        histogram = self._histogram
+        if histogram is None:
+            return
+        if self.mode == "frequency" and self.view is not None and self.frequency_column is not None:
+            histogram.count(self.view, self.frequency_column)
+            histogram.display = True
+        elif histogram.display or histogram.view is not None:
+            histogram.display = False
+            histogram.forget()
+
+    def _restore_cursor(self, layout: int, row: int, column: int) -> None:
+        table = self.table
+        if table is not None and layout == self._layouts and table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), column=min(column, table.column_count - 1))
 
     def _remove_table(self) -> None:
-        self.query(ColumnHistogram).remove()
+        if self._histogram is not None:
+            self._histogram.display = False
+            self._histogram.forget()
         if self._table is not None:
             self._table.remove()
             self._table = None
+            self._layouts += 1
 
     # -- export ----------------------------------------------------------------------------------------
     def default_export_path(self) -> Path:

@@ -20,7 +20,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from osiris_tui.runtime.session import StepState, StepStatus
+from osiris_tui.runtime.records import StepState
+from osiris_tui.runtime.step_status import StepStatus
 from osiris_tui.tui import format as fmt
 
 HINT = "edit the config, press r to re-run, then c to continue"

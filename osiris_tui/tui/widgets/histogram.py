@@ -4,6 +4,9 @@
 shows a sparkline of the bins (the shape at a glance) and one line per bin: its range or period, a
 bar in eighth blocks scaled to the largest bin, and the count. NULLs (and NaN) are counted on the
 title line, apart from the bins; a text column says that it has no histogram.
+
+The widget is kept from one frequency table to the next: `count(view, column)` starts over with
+another column, and a count still in flight for the one before is dropped when it arrives.
 """
 
 from __future__ import annotations
@@ -84,6 +87,11 @@ class HistogramBins(Widget):
         self.histogram = hist
         self.refresh(layout=True)
 
+    def clear(self) -> None:
+        if self.histogram is not None:
+            self.histogram = None
+            self.refresh(layout=True)
+
     def render(self) -> Text:
         if self.histogram is None:
             return Text("counting…", style="dim")
@@ -109,19 +117,20 @@ class ColumnHistogram(VerticalScroll):
     """
 
     class Counted(Message):
-        def __init__(self, result: Histogram | None, error: str | None = None) -> None:
+        def __init__(self, token: int, result: Histogram | None, error: str | None = None) -> None:
             super().__init__()
+            self.token = token
             self.result = result
             self.error = error
 
-    def __init__(self, view: FrameView, column: str, **kwargs: Any) -> None:
+    def __init__(self, view: FrameView | None, column: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.view = view
         self.column = column
         self.histogram: Histogram | None = None
         self.error: str | None = None
-        self._title = Static(Text.assemble(("histogram", "bold magenta"), " of ", (column, "bold"),
-                                           (" · counting…", "dim")), id="histogram-title")
+        self._token = 0  # of the count shown (or in flight)
+        self._title = Static(self._counting(column), id="histogram-title")
         self._sparkline = Sparkline([], id="histogram-sparkline")
         self._sparkline.display = False
         self.bins = HistogramBins(id="histogram-bins")
@@ -132,19 +141,43 @@ class ColumnHistogram(VerticalScroll):
         yield self.bins
 
     def on_mount(self) -> None:
-        self._count(self.view, self.column)
+        if self.view is not None:
+            self._count(self._token, self.view, self.column)
+
+    @staticmethod
+    def _counting(column: str) -> Text:
+        return Text.assemble(("histogram", "bold magenta"), " of ", (column, "bold"), (" · counting…", "dim"))
+
+    def count(self, view: FrameView, column: str) -> None:
+        """Start over: the histogram of `column` over `view`, as a new widget would show it."""
+        self.forget()
+        self.view, self.column = view, column
+        self._title.update(self._counting(column))
+        self.scroll_home(animate=False, immediate=True)
+        if self.is_mounted:
+            self._count(self._token, view, column)
+
+    def forget(self) -> None:
+        """Drop what is shown and the count in flight (its result is ignored when it comes)."""
+        self._token += 1
+        self.view, self.histogram, self.error = None, None, None
+        self._sparkline.display = False
+        self._sparkline.data = []
+        self.bins.clear()
 
     @work(thread=True, exclusive=True, group="osiris-histogram", description="bin a column")
-    def _count(self, view: FrameView, column: str) -> None:
+    def _count(self, token: int, view: FrameView, column: str) -> None:
         from osiris_tui.frames.histogram import histogram
 
         try:
-            self.post_message(self.Counted(histogram(view, column)))
+            self.post_message(self.Counted(token, histogram(view, column)))
         except Exception as exc:  # a type the binning does not know: say so, keep the app
-            self.post_message(self.Counted(None, f"no histogram of {column}: {type(exc).__name__}: {exc}"))
+            self.post_message(self.Counted(token, None, f"no histogram of {column}: {type(exc).__name__}: {exc}"))
 
     def on_column_histogram_counted(self, message: Counted) -> None:
         message.stop()
+        if message.token != self._token:
+            return  # a count for the column shown before
         if message.result is None:
             self.error = message.error
             self._title.update(Text(message.error or "", style="dim italic"))

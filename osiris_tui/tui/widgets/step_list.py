@@ -18,7 +18,7 @@ from __future__ import annotations
 import textwrap
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -30,10 +30,13 @@ from textual.strip import Strip
 
 from osiris_tui.manifest.graph import downstream_map
 from osiris_tui.manifest.model import Pipeline
-from osiris_tui.runtime.checkpoints import CachedStep
-from osiris_tui.runtime.session import StepState, StepStatus
+from osiris_tui.runtime.records import StepState
+from osiris_tui.runtime.step_status import StepStatus
 from osiris_tui.tui import format as fmt
 from osiris_tui.tui.messages import StepHighlighted
+
+if TYPE_CHECKING:
+    from osiris_tui.runtime.checkpoints import CachedStep
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 import pyarrow as pa
 
+from osiris_tui.frames import format as vf
 from osiris_tui.runtime.session import DebugSession
-from osiris_tui.tui.widgets.data.table import date_columns, measure_widths
+from osiris_tui.tui.widgets.data.table import WIDE_LIMIT, date_columns, measure_widths
 
 if TYPE_CHECKING:
     from osiris_tui.tui.widgets.data.header import FrameSummary
@@ -75,6 +76,15 @@ class OpenedFrame:
     summary: FrameSummary
     dates: frozenset[int] = frozenset()  # timestamp columns shown as dates
     described: dict[str, pa.Table] = field(default_factory=dict)  # by filter condition ("" none)
+    content_widths: dict[int, int] = field(default_factory=dict)  # a widened column's (`_`), by frame column
+
+    def content_width(self, column: int) -> int:
+        """A widened column's width: its content's, up to `WIDE_LIMIT` (measured once, kept across sorts
+        and filters, which do not change the frame)."""
+        width = self.content_widths.get(column)
+        if width is None:
+            width = self.content_widths[column] = vf.measure(self.table.column(column), limit=WIDE_LIMIT)
+        return width
 
     @classmethod
     def of(cls, table: pa.Table, summary: FrameSummary) -> OpenedFrame:

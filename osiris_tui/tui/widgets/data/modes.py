@@ -5,8 +5,9 @@
 - `frequency` (`F`): the value counts of one column; Enter on a value filters the frame to it.
 
 Each mode is laid out as a `ModeTable` (the backend, the column labels and how they are cut and
-aligned, and the hint the header shows for it); `build_table` turns one into the table widget. A new
-mode is a name in `Mode`, a `ModeTable` builder here, and a branch in `DataView._mode_table`.
+aligned, and the hint the header shows for it); `build_table` turns one into the table widget, and
+`show_in` swaps one into the table already shown. A new mode is a name in `Mode`, a `ModeTable`
+builder here, and a branch in `DataView._mode_table`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ModeTable:
     widened: dict[int, int] = field(default_factory=dict)  # a wide column's content width, when measured
     fixed: int = 0  # pinned columns on the left
     max_width: int | None = MAX_COLUMN_WIDTH
-    keeps_cursor: bool = False  # the cursor stays where it was when the table is rebuilt
+    keeps_cursor: bool = False  # the cursor stays where it was when this layout replaces the last
     shows_columns: bool = False  # the columns line (names and dtypes) is shown above
 
 
@@ -73,7 +74,8 @@ def rows_table(view: FrameView, info: OpenedFrame, pinned: Sequence[int], wide: 
             label.append(" ▲" if view.sort[1] == "ascending" else " ▼", style="bold")
         labels.append(label)
         if source in wide:
-            widened[display] = vf.measure(view.table.column(source), limit=WIDE_LIMIT)
+            widened[display] = (info.content_width(source) if view.table is info.table
+                                else vf.measure(view.table.column(source), limit=WIDE_LIMIT))
     return ModeTable(backend, labels, wide=list(widened), widened=widened, fixed=len(pinned),
                      keeps_cursor=True, shows_columns=True)
 
@@ -89,8 +91,8 @@ def describe_table(described: pa.Table) -> ModeTable:
 
 def frequency_mode_table(counted: pa.Table, column: str) -> ModeTable:
     """The value counts of `column` (`frequency_view.frequency_table`); when every value occurs once,
-    the hint says so ("10,000,000 distinct, each once")."""
-    backend = PresizedArrowBackend(counted, counts=FREQUENCY_COUNTS)
+    the hint says so ("10,000,000 distinct, each once"). Measured here: made in the worker that counted."""
+    backend = PresizedArrowBackend(counted, measure_widths(counted, counts=FREQUENCY_COUNTS), counts=FREQUENCY_COUNTS)
     labels: list[str | Text] = [Text(str(name)) for name in backend.columns]
     word = f"frequency of {column}"
     if all_once(counted):
@@ -108,3 +110,9 @@ def build_table(spec: ModeTable) -> ExactDataTable:
     for display, width in spec.widened.items():
         table.widen(display, width)
     return table
+
+
+def show_in(table: ExactDataTable, spec: ModeTable) -> None:
+    """Swap a mode's layout into the table shown (kept: as `build_table` would make it)."""
+    table.replace(spec.backend, spec.labels, max_column_content_width=spec.max_width, justify=spec.justify,
+                  wide=spec.wide, fixed_columns=spec.fixed, widened=spec.widened)

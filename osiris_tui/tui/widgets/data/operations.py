@@ -21,6 +21,7 @@ from osiris_tui.frames.sql import FilterError
 from osiris_tui.frames.view import FrameView
 from osiris_tui.tui.widgets.data.frames import OpenedFrame
 from osiris_tui.tui.widgets.data.frequency_view import frequency_table
+from osiris_tui.tui.widgets.data.modes import frequency_mode_table
 from osiris_tui.tui.widgets.data.search_bar import SearchQuery
 from osiris_tui.tui.widgets.describe import stats_table
 
@@ -86,11 +87,13 @@ def search_view(view: FrameView, query: SearchQuery, column: str | None, backwar
 
 
 def count_values(view: FrameView, column: str) -> Done:
+    """The frequency table of `column`, and its layout (`modes.frequency_mode_table`), measured here."""
     try:
         result = frequency_table(frequency(view, column))
+        layout = frequency_mode_table(result, column)
     except Exception as exc:
         raise Failed(f"cannot count {column}: {exc}") from exc
-    return Done(result, {"column": column})
+    return Done(result, {"column": column, "layout": layout})
 
 
 def describe_view(view: FrameView, info: OpenedFrame) -> Done:

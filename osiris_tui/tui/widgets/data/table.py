@@ -9,6 +9,10 @@ holds a small Arrow table of its own (Describe's summary, a frequency table). Bo
 Column widths are measured, as the cells are written, on a sample of each column (`frames.format.measure`),
 off the UI thread; a value wider than its column ends in `…`, unless the column is widened (`_`). The
 first `fixed_columns` columns are the pinned key columns (`!`), styled as such and kept on the left.
+
+The Data tab keeps one table widget: a new view (sorted, filtered, another mode) is swapped in with
+`ExactDataTable.replace`, which leaves the table as a new one built with the same arguments would be,
+without the unmount and mount (and their restyle and relayout) on the UI thread.
 """
 
 from __future__ import annotations
@@ -211,8 +215,37 @@ class ExactDataTable(DataTable):
         self._wide_widths: dict[int, int] = {}
 
     def widen(self, column_index: int, width: int) -> None:
-        """Before mounting: the column is as wide as `width` (its content), past the table's cap."""
+        """Before mounting (or in `replace`): the column is as wide as `width` (its content), past the cap."""
         self._wide_widths[column_index] = width
+
+    def replace(self, backend: Backend, column_labels: Sequence[str | Text], *, max_column_content_width: int | None,
+                justify: Mapping[str, vf.Justify] | None = None, wide: Collection[int] = (), fixed_columns: int = 0,
+                widened: Mapping[int, int] | None = None) -> None:
+        """Show `backend` instead, as a table made with these arguments would: columns measured afresh,
+        the cursor on the first cell, scrolled home, every cache dropped."""
+        backend.render_markup = self.render_markup
+        self.backend = backend
+        self._column_labels = list(column_labels)
+        self._column_widths = None
+        self.max_column_content_width = max_column_content_width
+        self.justify = dict(justify or {})
+        self.wide = frozenset(wide)
+        self._wide_widths = dict(widened or {})
+        self._ordered_columns = None
+        self._pages.clear()
+        self._update_count += 1
+        self._clear_caches()
+        self.tooltip = None
+        self._show_hover_cursor = False
+        # as a new table has them, without the watchers' messages about the old backend's cells
+        self.set_reactive(DataTable.cursor_coordinate, Coordinate(0, 0))
+        self.set_reactive(DataTable.hover_coordinate, Coordinate(0, 0))
+        self.set_reactive(DataTable.selection_anchor_coordinate, None)
+        self.fixed_columns = fixed_columns
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._require_update_dimensions = False
+        self._update_dimensions([])  # the virtual size, for the new columns and rows
+        self.refresh()
 
     @property
     def ordered_columns(self) -> list[Column]:
