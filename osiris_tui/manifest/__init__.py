@@ -13,10 +13,7 @@ from typing import Any
 
 from osiris_tui.errors import ManifestError
 from osiris_tui.manifest.common import Doc
-from osiris_tui.manifest.compiled import load_compiled
 from osiris_tui.manifest.model import ConfigSource, ManifestKind, Pipeline, Step, safe_id
-from osiris_tui.manifest.oml import load_oml
-from osiris_tui.manifest.seed import load_seed
 from osiris_tui.manifest.yamlio import kind_of, load_document
 
 __all__ = [
@@ -81,7 +78,10 @@ def load_pipeline(
         )
     kind = detect_kind(data)
     names = set(_default_drivers()) if drivers is None else drivers  # (a registry lists its plugins when asked)
+    # (each kind's loader is imported when a file of that kind comes)
     if kind == "oml":
+        from osiris_tui.manifest.oml import load_oml
+
         pipeline = load_oml(doc, data, names, env=os.environ if env is None else env, params=params)
     else:
         if params:
@@ -92,7 +92,11 @@ def load_pipeline(
                 hint="drop --param; a compiled manifest already holds the values it was compiled with"
                 if kind == "compiled" else "drop --param, or write the pipeline as OML with a params: block",
             )
-        pipeline = (load_compiled if kind == "compiled" else load_seed)(doc, data, names)
+        if kind == "compiled":
+            from osiris_tui.manifest.compiled import load_compiled as load
+        else:
+            from osiris_tui.manifest.seed import load_seed as load
+        pipeline = load(doc, data, names)
     return _absolute(pipeline)
 
 
