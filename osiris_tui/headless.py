@@ -26,7 +26,7 @@ from osiris_tui.errors import (
     EXIT_STEP_FAILED,
     EXIT_TERMINATED,
 )
-from osiris_tui.runtime.records import EventRecord, MetricRecord, Record
+from osiris_tui.runtime.records import EventRecord, MetricRecord, Record, StateChange
 from osiris_tui.runtime.session import DebugSession, RunState, StepState
 from osiris_tui.secrets import mask_text
 
@@ -36,7 +36,12 @@ NAME_WIDTH = 30  # fits every event name Osiris and osiris-tui write; longer one
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, str):
+        text = value
+    elif type(value) is int:  # (most fields are counts: what json.dumps writes, without its encoder)
+        text = str(value)
+    else:
+        text = json.dumps(value, default=str, ensure_ascii=False)
     text = " ".join(text.split())
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
@@ -179,6 +184,29 @@ def save_outputs(session: DebugSession, directory: Path) -> list[dict[str, Any]]
     return saved
 
 
+def _over(session: DebugSession) -> bool:
+    """The run ended, or stopped at a breakpoint, and nothing is left to do; or its worker thread died."""
+    ended = session.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
+    return ((ended or session.last_hit is not None) and session.idle) or not session.alive
+
+
+def wait_for_the_end(session: DebugSession) -> None:
+    """Block until `_over`. Checked by the thread that changes the session's state, as it does (so a step
+    costs no switch to this thread and back), and here every half second (a thread that dies says nothing)."""
+    over = threading.Event()
+
+    def check(record: Record) -> None:
+        if isinstance(record, StateChange) and _over(session):
+            over.set()
+
+    unsubscribe = session.subscribe(check)
+    try:
+        while not (over.is_set() or _over(session)):
+            over.wait(0.5)
+    finally:
+        unsubscribe()
+
+
 def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | None = None,
                  err: TextIO | None = None, save_outputs: Path | None = None) -> int:
     """Run to the end (or the first failure); print records, then a summary. Returns the exit code.
@@ -193,9 +221,7 @@ def run_headless(session: DebugSession, *, as_json: bool = False, out: TextIO | 
     with signals.installed():
         try:
             session.continue_()
-            session.wait_until(lambda s: (s.run_state in (RunState.FINISHED, RunState.FAILED, RunState.INTERRUPTED)
-                                          and s.idle) or (s.last_hit is not None and s.idle) or not s.alive,
-                               timeout=float("inf"))
+            wait_for_the_end(session)
             if save_outputs is not None:
                 saved = _save(session, save_outputs, printer, as_json, err)
         except KeyboardInterrupt as exc:
