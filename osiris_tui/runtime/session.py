@@ -42,6 +42,7 @@ from osiris_tui.runtime.executor import ABANDON_AFTER
 from osiris_tui.runtime.local_adapter import LocalAdapter, driver_inputs
 from osiris_tui.runtime.previous_outputs import PreviousOutput, PreviousOutputs
 from osiris_tui.runtime.records import Record, RecordStream, RunState, StateChange, StepState
+from osiris_tui.runtime.status_board import StatusBoard
 from osiris_tui.runtime.step_status import StepStatus
 from osiris_tui.runtime.worker import KILL_AFTER
 from osiris_tui.secrets import mask_exception, mask_value
@@ -166,14 +167,15 @@ class DebugSession:
         if self.checkpoints is not None:
             self.prepared.metadata["checkpoints"] = True
             self.checkpoints.attach(self.context)
-        self._status = {s.id: StepStatus(s.id) for s in self.pipeline.steps}
-        if self._only is not None:
-            keep = self._closure(self._only)
+        keep = self._closure(self._only) if self._only is not None else None
+        if keep is not None:
+            self.prepared.plan = [s for s in self.prepared.plan if s.id in keep]
+        # (the plan's steps keep their edges for the whole run: a reload replaces configs only)
+        self._status = StatusBoard(self.pipeline.step_ids, {s.id: s.upstream for s in self.prepared.plan})
+        if keep is not None:
             for s in self.pipeline.steps:
                 if s.id not in keep:
                     self._status[s.id] = StepStatus(s.id, StepState.SKIPPED)
-            self.prepared.plan = [s for s in self.prepared.plan if s.id in keep]
-        self._upstream = [(s.id, s.upstream) for s in self.prepared.plan]  # (the plan's steps keep their needs)
         self.summary = None
         self._finished = False
         self.previous_outputs.clear()
@@ -567,10 +569,7 @@ class DebugSession:
 
     def next_step_id(self) -> str | None:
         with self._lock:
-            for s in self.pipeline.steps:
-                if self._status[s.id].state not in (StepState.DONE, StepState.SKIPPED):
-                    return s.id
-            return None
+            return self._status.next_open()
 
     def running_step_id(self) -> str | None:
         with self._lock:
@@ -710,8 +709,7 @@ class DebugSession:
         """Tell the cache which frames later steps still read, and work out what is cached now (again only
         when `step_id`'s output is not what the last plan expected: a re-extracted table, a re-run)."""
         with self._lock:
-            done = (StepState.DONE, StepState.SKIPPED)
-            needed = {u for sid, upstream in self._upstream for u in upstream if self._status[sid].state not in done}
+            needed = self._status.needed()
         self.prepared.cache.set_needed(needed)
         if self.checkpoints is None:
             return
@@ -820,9 +818,8 @@ class DebugSession:
         """Run a single step; on failure the run pauses at it. Returns True on success."""
         with self._lock:
             previous = self._status[step.id]
-            for sid, st in self._status.items():
-                if st.state is StepState.PAUSED:
-                    self._status[sid] = replace(st, state=StepState.PENDING)
+            for sid in list(self._status.paused):
+                self._status[sid] = replace(self._status[sid], state=StepState.PENDING)
             self._status[step.id] = replace(previous, state=StepState.RUNNING, error=None, traceback=None,
                                             started_at=time.monotonic(), cancelled=False)
             self.run_state = RunState.RUNNING
