@@ -83,6 +83,8 @@ class Pipeline:
     params: dict[str, Any] = field(default_factory=dict)
     param_sources: dict[str, str] = field(default_factory=dict)  # "default", "OSIRIS_PARAM_X", "--param"
     param_text: dict[str, str] = field(default_factory=dict)  # env/--param values as given (text)
+    # Where each step was last found in `steps` (checked on every use: `steps` may be edited in place).
+    _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -93,10 +95,15 @@ class Pipeline:
         return [s.id for s in self.steps]
 
     def step(self, step_id: str) -> Step:
-        for s in self.steps:
-            if s.id == step_id:
-                return s
-        raise KeyError(step_id)
+        at = self._positions.get(step_id)
+        if at is None or at >= len(self.steps) or self.steps[at].id != step_id:
+            self._positions = {}
+            for i, s in enumerate(self.steps):
+                self._positions.setdefault(s.id, i)  # (the first of a repeated id, as a walk finds it)
+            at = self._positions.get(step_id)
+            if at is None:
+                raise KeyError(step_id)
+        return self.steps[at]
 
     def downstream(self, step_id: str) -> list[str]:
         """Steps that read (directly or not) from `step_id`, in run order."""

@@ -146,3 +146,19 @@ def test_names_line_counts_what_does_not_fit() -> None:
     assert names_line("→ ", ["alpha", "beta", "gamma", "delta"], 18) == "→ alpha, beta +2"
     assert names_line("→ ", ["a_very_long_step_name", "b"], 12) == "→ a_very… +1"
     assert names_line("→ ", ["a_very_long_step_name"], 12) == "→ a_very_lo…"
+
+
+def test_step_finds_the_current_step_after_the_list_changes() -> None:
+    from osiris_tui.manifest.model import Pipeline, Step
+
+    steps = [Step(f"s{i}", "duckdb.processor", {}) for i in range(5)]
+    pipeline = Pipeline("p", Path("m.yaml"), "seed", list(steps))
+    assert pipeline.step("s3") is steps[3]
+    edited = Step("s3", "duckdb.processor", {"query": "SELECT 1"})
+    pipeline.steps[3] = edited
+    assert pipeline.step("s3") is edited
+    pipeline.steps[:] = list(reversed(pipeline.steps))
+    assert pipeline.step("s3") is edited and pipeline.step("s0") is steps[0]
+    pipeline.steps.pop()
+    with pytest.raises(KeyError):
+        pipeline.step("s0")
