@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from osiris_tui.errors import InputError
 from osiris_tui.runtime.cancel import CancellableStep, Cancellation
+from osiris_tui.runtime.previous_run import PreviousRun, set_aside
 from osiris_tui.runtime.records import EventRecord, MetricRecord, RecordStream
 from osiris_tui.secrets import mask_text, mask_value
 
@@ -54,7 +55,8 @@ _OS_REASONS = {
     errno.EIO: "input/output error",
     errno.ENOTDIR: "a part of the path is a file, not a directory",
 }
-# What a run writes directly in its directory: a run that reuses the directory removes these first.
+# What a run writes directly in its directory: a run that reuses the directory removes these first (the
+# previous run's artifacts and cfg files are set aside for the new run to write over: previous_run.py).
 RUN_DIR_ENTRIES = ("events.jsonl", "metrics.jsonl", "status.json", "manifest.yaml", "artifacts", "working", "cfg")
 _RUN_DIR_HINT = "pass --run-dir a directory you can write to (it is created if missing)"
 
@@ -77,7 +79,8 @@ def prepare_run_dir(run_dir: Path, *, clean: bool = False) -> None:
     """Make sure a run can write to `run_dir` before anything runs, or raise an InputError saying why.
 
     Creates it when missing; with `clean`, removes what an earlier run left there (`RUN_DIR_ENTRIES`
-    only: other files in the directory are not ours to delete); then writes, syncs and removes a probe
+    only: other files in the directory are not ours to delete; its artifacts and cfg files are set aside
+    for the new run to write over, and removed when it ends); then writes, syncs and removes a probe
     file, so a read-only or full file system is found now rather than in the middle of the run.
     """
     if run_dir.exists() and not run_dir.is_dir():
@@ -90,6 +93,7 @@ def prepare_run_dir(run_dir: Path, *, clean: bool = False) -> None:
         raise InputError(f"the run directory {run_dir} is not writable: permission denied", hint=_RUN_DIR_HINT)
     if clean:
         try:
+            set_aside(run_dir)
             for name in RUN_DIR_ENTRIES:
                 for entry in (run_dir / name, run_dir / f".{name}.tmp"):
                     if entry.is_dir() and not entry.is_symlink():
@@ -156,6 +160,7 @@ class ExecutionContext:
         self.stop_reason: str | None = None
         run_dir.mkdir(parents=True, exist_ok=True)
         self.artifacts_dir.mkdir(exist_ok=True)
+        self.previous = PreviousRun(run_dir)  # (what an earlier run here left, to write over)
 
     def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
         """Call `callback(record)` for every record from now on; returns an unsubscribe function."""
@@ -242,7 +247,8 @@ class ExecutionContext:
 
     def for_step(self, step_id: str) -> StepRunContext:
         output_dir = self.artifacts_dir / step_id
-        output_dir.mkdir(parents=True, exist_ok=True)
+        if not self.previous.take_step_dir(output_dir):
+            output_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self.cancel_event = cancellation = Cancellation()
             if self.stop_reason is not None:
@@ -262,6 +268,7 @@ class ExecutionContext:
         return path
 
     def close(self) -> None:
+        self.previous.close()
         with self._lock:
             for fh in self._files.values():
                 try:

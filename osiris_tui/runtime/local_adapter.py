@@ -27,6 +27,7 @@ from osiris_tui.runtime.cache import DataFrameCache
 from osiris_tui.runtime.connections import OPTIONAL_FAMILIES, Connections, ResolvedConnection
 from osiris_tui.runtime.context import ExecutionContext, StepRunContext, describe_os_error, utc_now
 from osiris_tui.runtime.executor import run_cancellable
+from osiris_tui.runtime.previous_run import write_over
 from osiris_tui.runtime.worker import ProcessWorker, WorkerStepError
 from osiris_tui.secrets import ARTIFACT_MASK, mask_text, mask_value, mask_yaml_text, register_secrets
 
@@ -134,15 +135,18 @@ class LocalAdapter(ExecutionAdapter):
             destination = cfg_dir / f"{step.id}.json"
             try:
                 if not made:
-                    cfg_dir.mkdir(parents=True, exist_ok=True)
+                    if not context.previous.take_cfg_dir(cfg_dir):
+                        cfg_dir.mkdir(parents=True, exist_ok=True)
                     made = True
-                destination.write_text(json.dumps(mask_value(step.config, mask=ARTIFACT_MASK), default=str,
-                                                  separators=(",", ":")) + "\n", encoding="utf-8")
+                write_over(destination, json.dumps(mask_value(step.config, mask=ARTIFACT_MASK), default=str,
+                                                   separators=(",", ":")) + "\n")
+                context.previous.written(destination)
             except (OSError, ValueError) as exc:  # a copy for the record: failing to write it stops nothing
                 context.log_event("cfg_materialize_failed", cfg_path=f"cfg/{step.id}.json", error=mask_text(str(exc)))
                 continue
             context.log_event("cfg_materialized", cfg_path=f"cfg/{step.id}.json", source=str(source),
                               destination=str(destination))
+        context.previous.drop_kept(cfg_dir)  # the previous run's cfg files of steps this run does not have
         context.log_event("run_start", manifest_path=str(pipeline.path), pipeline_id=pipeline.name,
                           profile=_profile(pipeline))
 
@@ -200,8 +204,9 @@ class LocalAdapter(ExecutionAdapter):
             # As Osiris: the cleaned config is written before the connection is resolved (so it is there when
             # resolving fails; `artifact_created` only when the file is new), then again with the connection.
             cleaned = ctx.output_dir / "cleaned_config.json"
-            created = not cleaned.exists()
+            created = context.previous.is_new(cleaned)
             _write_cleaned(cleaned, config)
+            context.previous.written(cleaned)
             if created:
                 context.log_event("artifact_created", step_id=step.id, artifact_type="cleaned_config",
                                   path=str(cleaned))
@@ -381,7 +386,7 @@ class LocalAdapter(ExecutionAdapter):
 
 
 def _write_cleaned(path: Path, config: dict[str, Any]) -> None:
-    path.write_text(json.dumps(mask_value(config, mask=ARTIFACT_MASK), indent=2, default=str) + "\n")
+    write_over(path, json.dumps(mask_value(config, mask=ARTIFACT_MASK), indent=2, default=str) + "\n")
 
 
 def _write_status(context: ExecutionContext, summary: dict[str, Any]) -> str | None:
