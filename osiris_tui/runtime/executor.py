@@ -69,7 +69,8 @@ class _Runner:
             then()
 
 
-os.register_at_fork(after_in_child=_Runner._idle.clear)  # (a forked child has none of these threads)
+if hasattr(os, "register_at_fork"):  # (a forked child has none of these threads)
+    os.register_at_fork(after_in_child=_Runner._idle.clear)
 
 
 def run_cancellable(call: Callable[[], Any], ctx: StepRunContext, *, name: str = "step",

@@ -22,6 +22,8 @@ from pathlib import Path
 
 SET_ASIDE = ("artifacts", "cfg")
 _CLEANED = "cleaned_config.json"
+_OPEN = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def aside(run_dir: Path, name: str) -> Path:
@@ -43,11 +45,11 @@ def write_over(path: Path, text: str) -> None:
     emptying it first: emptying a file makes ext4 write its old blocks out when it closes), else afresh."""
     data = text.encode("utf-8")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        fd = -1 if os.path.islink(path) else os.open(path, _OPEN, 0o666)  # (a symlink is replaced below)
     except OSError:
-        if not os.path.lexists(path):  # (a symlink, or a file we may not write: replaced below)
+        if not os.path.lexists(path):
             raise
-        fd = -1
+        fd = -1  # a file we may not write to: replaced below
     try:
         info = os.fstat(fd) if fd >= 0 else None
         if info is None or not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:  # not ours to change in place
@@ -55,7 +57,7 @@ def write_over(path: Path, text: str) -> None:
                 os.close(fd)
                 fd = -1
             os.unlink(path)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            fd = os.open(path, _CREATE, 0o666)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]

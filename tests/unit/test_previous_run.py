@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from osiris_tui.cli import main
 from osiris_tui.runtime.previous_run import PreviousRun, set_aside, write_over
 
@@ -108,3 +110,24 @@ def test_write_over(tmp_path: Path) -> None:
     os.link(target, tmp_path / "second-link")
     write_over(tmp_path / "second-link", "changed")
     assert target.read_text() == "not yours" and (tmp_path / "second-link").read_text() == "changed"
+
+
+def test_write_over_a_file_it_may_not_open_makes_it_afresh(tmp_path: Path, monkeypatch) -> None:
+    from osiris_tui.runtime import previous_run
+
+    path = tmp_path / "f.json"
+    path.write_text("old")
+    real = os.open
+    calls: list[int] = []
+
+    def refuse_once(file, flags, mode=0o777):
+        calls.append(flags)
+        if len(calls) == 1:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, flags, mode)
+
+    monkeypatch.setattr(previous_run.os, "open", refuse_once)
+    write_over(path, "new")
+    assert path.read_text() == "new" and calls[1] & os.O_EXCL
+    with pytest.raises(FileNotFoundError):  # nothing there to replace: the error is the caller's
+        write_over(tmp_path / "missing" / "f.json", "x")
