@@ -141,6 +141,7 @@ class DebuggerApp(AuthoringActions, App[None]):
     """`DebuggerApp(session, run=False).run()`: starts the session on mount, closes it on exit."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
+    VIEWS_CSS = Path(__file__).with_name("views.tcss")  # read when the tabs are built (`_right_pane`)
     TITLE = "osiris-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings()
     key_actions: tuple[KeyAction, ...] = KEYS  # as shown in the key bar, help and palette (a keymap changes it)
@@ -235,6 +236,8 @@ class DebuggerApp(AuthoringActions, App[None]):
     def _right_pane(self) -> Vertical:
         """The tabs and the error panel. With a planned session, they come just after the first paint (the
         first screen is the header, the steps and the keys)."""
+        if not self.stylesheet.has_source(str(self.VIEWS_CSS)):
+            self.stylesheet.read(self.VIEWS_CSS)  # (parsed when next applied)
         self.error_panel = ErrorPanel(id="error-panel")
         # Only the Data tab's view is built into its pane up front (once loaded: a stand-in until then);
         # the others are mounted when first shown (they read what they need from the session then).

@@ -134,6 +134,9 @@ async def test_keys_pressed_before_the_tabs_are_there_wait_for_them(tmp_path: Pa
             gate.set()
             await wait_loaded(pilot)
             assert app.pane_ready and app.tabs.active == "events"
+            # styled by views.tcss, read when the tabs were built
+            assert str(app.query_one("#right-pane").styles.width) == "1fr"
+            assert app.query_one("#right-pane").region.x == app.step_list.region.right
             assert app.session.breakpoints == {"extract-orders"}
     finally:
         gate.set()
