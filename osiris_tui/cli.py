@@ -119,7 +119,6 @@ def _session_plan(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), 
     built: building it imports the runtime, which the app does after its first paint."""
     from osiris_tui.drivers.registry import default_registry
     from osiris_tui.manifest import load_pipeline
-    from osiris_tui.runtime.breakpoints import parse_spec
     from osiris_tui.runtime.connections import Connections
     from osiris_tui.runtime.plan import SessionPlan
 
@@ -137,7 +136,11 @@ def _session_plan(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), 
     if settings is not None:
         settings.check_steps(pipeline.step_ids)
         breakpoints = [*breakpoints, *settings.default_breakpoints]
-    specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
+    specs = []
+    if breakpoints:  # (the breakpoint code is imported when there is one)
+        from osiris_tui.runtime.breakpoints import parse_spec
+
+        specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]
     connections = Connections.discover(pipeline.base_dir, explicit=args.connections)
     only = _selection(args, pipeline)
     checkpoint_options(args, headless=headless)
