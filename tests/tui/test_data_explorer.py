@@ -337,9 +337,12 @@ async def test_export_writes_the_frame_as_shown_and_reads_back(tmp_path: Path) -
         assert shown is not None
         expected = shown.materialize().to_pylist()
         back = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-            column_types={"city": pa.string(), "note": pa.string()}, strings_can_be_null=False))
+            column_types={"city": pa.string(), "note": pa.string()},
+            strings_can_be_null=True, quoted_strings_can_be_null=False))  # NULL is empty, "" is quoted
         assert back.column("id").to_pylist() == [r["id"] for r in expected] == [2, 4, 6, 3, 1]
-        assert back.column("amount").to_pylist() == [r["amount"] for r in expected]
+        assert back.to_pylist() == expected  # value for value: NULL city, empty note, floats
+        assert [r["city"] for r in expected] == [None, "Oslo", "Oslo", "Rome", "Oslo"]
+        assert [r["note"] for r in expected][3] == ""
         # parquet: value for value, types kept
         await pilot.press("ctrl+e")
         await settle(pilot)
