@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from osiris_tui.frames.arrays import one_array
 
 PARALLEL_CELLS = 1_000_000  # from this many values on, columns are described in parallel
+BINCOUNT_BLOCK = 1 << 20  # codes counted at a time (numpy holds the GIL while it counts)
 MODE_TIES = 64  # of a type with no order, the mode is the first of at most this many equally frequent values
 
 _FAILED = (pa.ArrowException, TypeError, ValueError, NotImplementedError, IndexError)
@@ -86,8 +87,8 @@ def _keys(valid: pa.Array) -> np.ndarray | None:
     if _is_short_decimal(t):
         words = np.frombuffer(valid.buffers()[1], dtype=np.int64)
         return words[2 * valid.offset: 2 * (valid.offset + len(valid)): 2]
-    if pa.types.is_boolean(t):
-        return valid.to_numpy(zero_copy_only=False).astype(np.int8)
+    if pa.types.is_boolean(t):  # Arrow's cast releases the GIL, a conversion to numpy booleans does not
+        return pc.cast(valid, pa.int8()).to_numpy()
     return None
 
 
@@ -166,7 +167,7 @@ def _encoded_stats(column: pa.Array) -> dict[str, Any]:
     codes = encoded.indices
     if codes.null_count:
         codes = pc.drop_null(codes)
-    counts = np.bincount(codes.to_numpy(zero_copy_only=False), minlength=len(dictionary))
+    counts = _bincount(codes.to_numpy(zero_copy_only=False), len(dictionary))
     t = column.type
     stats: dict[str, Any] = {"distinct": len(dictionary)}
     if _is_text(t):
@@ -180,6 +181,16 @@ def _encoded_stats(column: pa.Array) -> dict[str, Any]:
     except _FAILED:
         pass
     return stats
+
+
+def _bincount(codes: np.ndarray, size: int) -> np.ndarray:
+    """`np.bincount` a block at a time: it holds the GIL, and the app's other threads (its keys) should
+    not wait for ten million codes."""
+    block = max(BINCOUNT_BLOCK, size)  # each block adds `size` counts: at most twice the work of one pass
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(codes), block):
+        counts += np.bincount(codes[start: start + block], minlength=size)
+    return counts
 
 
 def _mode(dictionary: pa.Array, counts: np.ndarray) -> Any:

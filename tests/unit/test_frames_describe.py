@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,3 +89,13 @@ def test_a_tie_of_many_strings_is_won_by_the_smallest_and_durations_have_min_and
     stats = describe(pa.table({"s": words * 2, "d": pa.array([dt.timedelta(seconds=s) for s in range(400)])}))
     assert (stats[0].distinct, stats[0].mode, stats[0].min, stats[0].max) == (200, "w001", "w001", "w200")
     assert (stats[1].min, stats[1].max) == (dt.timedelta(0), dt.timedelta(seconds=399))
+
+
+def test_codes_counted_a_block_at_a_time_give_the_same_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from osiris_tui.frames import describe as describe_mod
+
+    words = ["b", "a", None, "c", "b", "", "a", "b", "c", "a", "a"]
+    whole = describe(pa.table({"s": words}))[0]
+    monkeypatch.setattr(describe_mod, "BINCOUNT_BLOCK", 3)
+    blocks = describe(pa.table({"s": words}))[0]
+    assert blocks == whole and (whole.distinct, whole.mode, whole.empty, whole.nulls) == (4, "a", 1, 1)
