@@ -128,8 +128,8 @@ def _check_regex(pattern: str, case_sensitive: bool) -> None:
 
 
 def _bytes_mask(text: pa.Array, pattern: str, lower: bool) -> np.ndarray | None:
-    """The rows of a string array holding `pattern`, found in its data buffer at once (memchr speed,
-    where Arrow's matcher walks row by row); None when that is not the faster way: a pattern found
+    """The rows of a string array holding `pattern`, found in its data buffer at once, in place (a
+    literal scan, where Arrow's matcher walks row by row); None when that is not the faster way: a pattern found
     too often, or a case-blind search over text that is not ASCII (whose lower case may change length)."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or not len(text):
         return None
@@ -137,24 +137,25 @@ def _bytes_mask(text: pa.Array, pattern: str, lower: bool) -> np.ndarray | None:
     width = np.int64 if pa.types.is_large_string(text.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, dtype=width)[text.offset: text.offset + len(text) + 1]
     first, end = int(offsets[0]), int(offsets[-1])
-    data = data_buffer[first:end].to_pybytes() if data_buffer is not None else b""  # (this slice only)
-    if lower:
-        if not data.isascii():
-            return None
-        data = data.lower()
-    needle = pattern.encode("utf-8")
-    if data.count(needle) > MAX_BUFFER_HITS:
+    # read in place (no copy): the buffer's bytes of this slice
+    data = memoryview(data_buffer)[first:end] if data_buffer is not None else memoryview(b"")
+    if lower and len(data) and int(np.frombuffer(data, dtype=np.uint8).max()) >= 0x80:
         return None
+    # a bytes regex folds ASCII case only: on ASCII text, the same as lower-casing it
+    encoded = pattern.encode("utf-8")
+    needle = re.compile(re.escape(encoded), re.IGNORECASE if lower else 0)
     found = []
-    at = data.find(needle)
-    while at >= 0:
-        found.append(at)
-        at = data.find(needle, at + 1)
+    hit = needle.search(data)
+    while hit is not None:  # overlapping matches: one may straddle two values and the next not
+        found.append(hit.start())
+        if len(found) > MAX_BUFFER_HITS:
+            return None
+        hit = needle.search(data, hit.start() + 1)
     out = np.zeros(len(text), dtype=bool)
     if found:
         starts = np.asarray(found, dtype=np.int64) + first
         rows = np.searchsorted(offsets, starts, side="right") - 1
-        last = np.searchsorted(offsets, starts + len(needle) - 1, side="right") - 1
+        last = np.searchsorted(offsets, starts + len(encoded) - 1, side="right") - 1
         out[rows[rows == last]] = True  # (a match across two values is no match)
     if validity is not None and text.null_count:
         out &= text.is_valid().to_numpy(zero_copy_only=False)
