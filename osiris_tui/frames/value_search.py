@@ -281,15 +281,19 @@ def _year_start(year: int) -> int:
     return (365 * y + y // 4 - y // 100 + y // 400 - 719_162) * 86_400
 
 
-def _year_ranges(values: np.ndarray, per_second: int, low: int, count: int, value: int) -> np.ndarray | None:
+def _year_ranges(values: np.ndarray, bounds: tuple[int, int], per_second: int, low: int, count: int,
+                 value: int) -> np.ndarray | bool | None:
     """The rows whose year holds the window, as comparisons of the epoch numbers with the bounds of the
-    few years of the column's range that do (None: too many such years; the calendar is needed)."""
-    if not len(values):
-        return np.zeros(0, dtype=bool)
-    per_year_low = _year_of(int(values.min()) // per_second)
-    per_year_high = _year_of(int(values.max()) // per_second)
-    years = [y for y in range(max(per_year_low, 1000), min(per_year_high, 9999) + 1)
-             if (y // 10**low) % 10**count == value]
+    few years of the column's range (`bounds`: its least and greatest values) that do; False when
+    none does, True when all do, None when too many do (the calendar is needed)."""
+    low_year = _year_of(bounds[0] // per_second)
+    high_year = _year_of(bounds[1] // per_second)
+    span = range(max(low_year, 1000), min(high_year, 9999) + 1)
+    years = [y for y in span if (y // 10**low) % 10**count == value]
+    if not years:
+        return False
+    if len(years) == len(span) and low_year >= 1000 and high_year <= 9999:
+        return True
     if len(years) > YEAR_RANGES:
         return None
     hit = np.zeros(len(values), dtype=bool)
@@ -323,27 +327,34 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
     else:
         inside = valid & (values >= _YEAR_1000 * per_second) & (values < _YEAR_10000 * per_second)
     per_day = 86_400 * per_second
-    fraction = np.remainder(values, per_second)  # floored: a time before 1970 has its fraction too
+    # floored: a time before 1970 has its fraction too; below 10**9, so int32 (faster arithmetic)
+    fraction = (values - values // per_second * per_second).astype(np.int32)
     if unit == "ms":
-        fraction = fraction * 1000
+        fraction = fraction * np.int32(1000)
     fields: dict[str, np.ndarray] = {}
 
     def field(name: str, digits: int) -> np.ndarray:
         """Computed when a pattern first needs it (the date's three together)."""
         if name == "fraction":
-            return fraction // 1000 if digits == 6 and unit == "ns" else fraction
+            if digits == 6 and unit == "ns":
+                if "micros" not in fields:
+                    fields["micros"] = fraction // np.int32(1000)
+                return fields["micros"]
+            return fraction
         if name not in fields:
             if name in ("year", "month", "day"):
                 fields["year"], fields["month"], fields["day"] = _civil(np.floor_divide(values, per_day))
             else:
-                seconds = np.remainder(values, per_day) // per_second
+                seconds = (values - values // per_day * per_day) // per_second
                 fields["hour"], fields["minute"], fields["second"] = seconds // 3600, seconds // 60 % 60, seconds % 60
         return fields[name]
 
     if unit == "ns":  # nanoseconds show 6 digits when they are whole microseconds, else 9
-        kind = np.where(fraction == 0, 0, np.where(fraction % 1000 == 0, 6, 9))
+        whole = fraction == fraction // np.int32(1000) * np.int32(1000)
+        kind = np.where(fraction == 0, 0, np.where(whole, 6, 9)).astype(np.int8)
     else:
-        kind = np.where(fraction == 0, 0, 6)
+        kind = np.where(fraction == 0, 0, 6).astype(np.int8)
+    bounds = (int(values.min()), int(values.max())) if len(values) else (0, 0)
     hit = np.zeros(len(chunk), dtype=bool)
     for digits in (0, 6, 9):
         places = _template_windows(pattern, digits)
@@ -353,13 +364,19 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
         if not rows.any():
             continue
         for windows in places:
-            here = rows.copy()
+            here = rows
             for name, (low, count, value) in windows.items():
-                if name == "year" and (years := _year_ranges(values, per_second, low, count, value)) is not None:
-                    here &= years
-                else:
-                    here &= (field(name, digits) // 10**low) % 10**count == value
-            hit |= here
+                years = _year_ranges(values, bounds, per_second, low, count, value) if name == "year" else None
+                if isinstance(years, bool):
+                    if not years:  # no year of the column's range holds the window
+                        break
+                    continue  # every one does
+                part = field(name, digits)
+                if low:
+                    part = part // part.dtype.type(10**low)
+                here = here & ((part % part.dtype.type(10**count) == value) if years is None else years)
+            else:
+                hit |= here
     rest = np.flatnonzero(valid & ~inside)
     if len(rest):
         hit[rest] = match(array_text(chunk.take(pa.array(rest, pa.int64()))))
