@@ -148,25 +148,27 @@ def _decimals(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.abs(low).view(np.uint64), low < 0
 
 
-def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(u, its scale, whether it is in the layout) of each float (u and scale meaningless where not)."""
-    u = np.zeros(len(x), dtype=np.uint64)
-    scale = np.ones(len(x), dtype=np.int8)  # 0.0 and -0.0: u = 0, scale 1
-    done = x == 0
+def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(u, its scale, whether it is in the layout) of each float (u and scale meaningless where not),
+    and the scales some row has."""
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(x)
         pending = (magnitude >= 1e-4) & (magnitude < 1e15)  # NaN and inf are neither
-    # most data has at most two decimals: one pass finds those, and their trailing zeros give the
-    # shortest form (x == d / 100 with d ending in 0 is also d / 10 / 10, and so on)
-    d = np.rint(x * 100.0)
-    ok = pending & (magnitude < 1e13) & (d / 100.0 == x)
-    whole = np.abs(d[ok]).astype(np.uint64)
-    tens = whole % np.uint64(10) == 0  # `12.5` or `120.0`: one decimal
-    u[ok] = np.where(tens, whole // np.uint64(10), whole)
-    scale[ok] = np.where(tens, 1, 2)
-    done |= ok
-    pending &= ~ok
-    del d, ok, whole, tens
+        # most data has at most two decimals: one pass over all rows finds those, and their trailing
+        # zeros give the shortest form (x == d / 100 with d ending in 0 is also d / 10 / 10, and so on)
+        d = np.rint(x * 100.0)
+        ok = pending & (magnitude < 1e13) & (d / 100.0 == x)
+        whole = np.abs(d).astype(np.uint64)  # (garbage where not ok: NaN, inf, too large)
+    tenth = whole // np.uint64(10)
+    tens = tenth * np.uint64(10) == whole  # `12.5` or `120.0`: one decimal
+    zero = x == 0  # 0.0 and -0.0: u = 0, scale 1
+    u = np.where(ok & tens, tenth, np.where(ok, whole, np.uint64(0)))
+    two = ok & ~tens
+    scale = np.where(two, 2, 1).astype(np.int8)
+    done = ok | zero
+    pending &= ~done
+    scales = ([1] if (done & ~two).any() else []) + ([2] if two.any() else [])
+    del d, ok, whole, tenth, tens, two
     for k in range(MAX_DECIMALS + 1):
         if not pending.any():
             break
@@ -176,9 +178,11 @@ def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         whole = np.abs(d[ok]).astype(np.uint64)
         u[ok] = whole * np.uint64(10) if k == 0 else whole  # `5.0`: one decimal, a zero
         scale[ok] = max(k, 1)
+        if len(whole) and max(k, 1) not in scales:
+            scales.append(max(k, 1))
         done |= ok
         pending &= ~ok
-    return u, scale, done
+    return u, scale, done, sorted(scales)
 
 
 def _text_mask(chunk: pa.Array, match: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
@@ -197,13 +201,14 @@ def number_mask(chunk: pa.Array, pattern: str, match: Callable[[pa.Array], np.nd
         return _timestamp_mask(chunk, valid, pattern, match)
     if pa.types.is_floating(t):
         x = chunk.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-        u, scale, inside = _float_layout(x)
+        u, scale, inside, scales = _float_layout(x)
         inside &= valid
         hit = np.zeros(len(chunk), dtype=bool)
         negative = np.signbit(x)
-        for s in np.unique(scale[inside]).tolist():
-            rows = np.flatnonzero(inside & (scale == s))
-            hit[rows] = layout_mask(u[rows], negative[rows], int(s), pattern)
+        for s in scales:
+            rows = np.flatnonzero(inside & (scale == s)) if len(scales) > 1 else np.flatnonzero(inside)
+            if len(rows):
+                hit[rows] = layout_mask(u[rows], negative[rows], s, pattern)
         rest = np.flatnonzero(valid & ~inside)
         if len(rest):
             hit[rest] = _text_mask(chunk.take(pa.array(rest, pa.int64())), match)
