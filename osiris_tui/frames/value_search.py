@@ -67,6 +67,12 @@ def _window(body: str, scale: int, right: int) -> tuple[int, int, int] | None:
     return low, len(digits), int("".join(reversed(digits)))
 
 
+def _mod(x: np.ndarray, m: int) -> np.ndarray:
+    """`x % m` for `x` >= 0: numpy divides by a constant fast (libdivide), but not its remainder."""
+    divisor = x.dtype.type(m)
+    return x - x // divisor * divisor
+
+
 def _place_mask(u: np.ndarray, scale: int, window: tuple[int, int, int]) -> np.ndarray:
     """The rows whose digits hold the window (and are long enough to reach it)."""
     low, count, value = window
@@ -77,7 +83,7 @@ def _place_mask(u: np.ndarray, scale: int, window: tuple[int, int, int]) -> np.n
         return np.zeros(len(u), dtype=bool)
     part = u // u.dtype.type(10**low) if low else u
     if 10**count <= np.iinfo(u.dtype).max:
-        part = part % u.dtype.type(10**count)
+        part = _mod(part, 10**count)
     hit = part == u.dtype.type(value) if value <= np.iinfo(u.dtype).max else np.zeros(len(u), dtype=bool)
     if top > scale:  # beyond the digits every row has (`0.05` has `scale + 1`)
         hit &= u >= u.dtype.type(10**top) if 10**top <= np.iinfo(u.dtype).max else False
@@ -162,9 +168,9 @@ def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
     tenth = whole // np.uint64(10)
     tens = tenth * np.uint64(10) == whole  # `12.5` or `120.0`: one decimal
     zero = x == 0  # 0.0 and -0.0: u = 0, scale 1
-    u = np.where(ok & tens, tenth, np.where(ok, whole, np.uint64(0)))
+    u = whole - (whole - tenth) * tens  # (a select by arithmetic: np.where mispredicts on such masks)
     two = ok & ~tens
-    scale = np.where(two, 2, 1).astype(np.int8)
+    scale = two.view(np.int8) + np.int8(1)
     done = ok | zero
     pending &= ~done
     scales = ([1] if (done & ~two).any() else []) + ([2] if two.any() else [])
@@ -379,7 +385,7 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
                 part = field(name, digits)
                 if low:
                     part = part // part.dtype.type(10**low)
-                here = here & ((part % part.dtype.type(10**count) == value) if years is None else years)
+                here = here & ((_mod(part, 10**count) == value) if years is None else years)
             else:
                 hit |= here
     rest = np.flatnonzero(valid & ~inside)
