@@ -150,10 +150,10 @@ def _bytes_mask(text: pa.Array, pattern: str, lower: bool) -> np.ndarray | None:
     needle = pattern.encode("utf-8")
     # the places the needle's rarest byte (in a sample) is at, narrowed to those its other bytes are
     # at too, rarest first: every match, overlapping ones too (one may straddle two values)
-    starts = max(len(codes) - len(needle) + 1, 0)
+    places = max(len(codes) - len(needle) + 1, 0)
     sample = np.bincount(codes[:SAMPLE_BYTES], minlength=256)
     order = sorted(range(len(needle)), key=lambda j: int(sample[needle[j]]))
-    found = np.flatnonzero(codes[order[0]: order[0] + starts] == needle[order[0]])
+    found = np.flatnonzero(codes[order[0]: order[0] + places] == needle[order[0]])
     for j in order[1:]:
         found = found[codes[found + j] == needle[j]]
     if len(found) > MAX_BUFFER_HITS:
