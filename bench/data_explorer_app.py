@@ -1,7 +1,7 @@
 """The Data tab as the user meets it, at any size: the time to open a step's frame (select the step → its
 table populated and painted) for 1k, 1M and 10M rows, as ratios to 1k (goal: 10M ≤ 1.5x 1k), and the time
-the app takes to answer a key press (switching tab and back) while a search, filter, frequency or sort
-over the 10M-row frame runs in its thread worker (goal ≤ 100 ms). The data operations themselves are
+the app takes to answer a key press (switching tab and back) while a search, filter, frequency, describe
+or sort over the 10M-row frame runs in its thread worker (goal ≤ 100 ms). The data operations themselves are
 timed by `bench/data_explorer.py`.
 
     .venv/bin/python bench/data_explorer_app.py [-n 3] [--sizes 1000000 10000000]
@@ -128,6 +128,7 @@ async def main(n: int, sizes: list[int]) -> None:
                 "search 'void'": lambda: view.run_search(SearchQuery("void")),
                 "filter amount > 500": lambda: view.apply_filter("amount > 500"),
                 "frequency status": lambda: (view.table.move_cursor(column=2), view.show_frequency()),
+                "describe": view.toggle_describe,
                 "sort amount": lambda: view.sort_by_column(1),
             }
             latency = {}

@@ -138,7 +138,7 @@ def _session_plan(args: argparse.Namespace, *, breakpoints: Sequence[str] = (), 
         settings.check_steps(pipeline.step_ids)
         breakpoints = [*breakpoints, *settings.default_breakpoints]
     specs = []
-    if breakpoints:  # (a plain run loads no breakpoint code)
+    if breakpoints:  # (the breakpoint code is imported when there is one)
         from osiris_tui.runtime.breakpoints import parse_spec
 
         specs = [parse_spec(spec, pipeline.step_ids) for spec in breakpoints]

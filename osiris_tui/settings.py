@@ -20,10 +20,8 @@ shape; names that only the app knows (themes, binding ids, step ids) are checked
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +166,8 @@ def _read(path: Path, *, project: bool) -> tuple[dict[str, Any], dict[str, str],
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise InputError(f"cannot read the settings file: {reason}", file=path,
                          hint="fix its permissions or encoding, or remove it") from None
+    import tomllib  # (only when there is a settings file)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -311,6 +311,8 @@ def _line_of(lines: list[str], table: str, key: str) -> int | None:
 
 
 def _did_you_mean(name: str, choices: Collection[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
 

@@ -101,7 +101,7 @@ def atomic(path: Path) -> Iterator[Path]:
 
 def write_parquet(table: pa.Table, path: Path) -> None:
     """`table` to Parquet at `path`, atomically; schema and values exact (decimal128, timestamp units
-    and zones kept)."""
+    and zones kept; seconds, a unit Parquet has not, are stored as milliseconds)."""
     with atomic(Path(path)) as tmp:
         pq.write_table(table, tmp, version="2.6", coerce_timestamps=None, allow_truncated_timestamps=False,
                        store_schema=True)

@@ -32,6 +32,7 @@ from osiris_tui.frames.view import FrameView
 # Python's own regex parser (untyped, private to `re`): only to learn which characters a regex needs
 regex_parser: Any = importlib.import_module("re._parser")
 CHUNK_ROWS = 1 << 20  # rows cast to text at a time
+SAMPLE_BYTES = 1 << 16  # of a string buffer, to learn which bytes of a needle are rare
 MAX_BUFFER_HITS = 200_000  # more matches than this in a chunk: Arrow's matcher is the faster way
 VALUE_CHUNK_ROWS = 1 << 18  # rows searched from their values at a time (a dozen int64 arrays of this many)
 _DIGITS = set("0123456789")
@@ -128,31 +129,38 @@ def _check_regex(pattern: str, case_sensitive: bool) -> None:
 
 
 def _bytes_mask(text: pa.Array, pattern: str, lower: bool) -> np.ndarray | None:
-    """The rows of a string array holding `pattern`, found in its data buffer at once (memchr speed,
-    where Arrow's matcher walks row by row); None when that is not the faster way: a pattern found
-    too often, or a case-blind search over text that is not ASCII (whose lower case may change length)."""
-    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or not len(text):
+    """The rows of a string array holding `pattern`, found in its data buffer at once, in place, by
+    numpy (where Arrow's matcher walks row by row, and Python's scans hold the GIL); None when that is
+    not the faster way: a pattern found too often, or a case-blind search over text that is not ASCII
+    (whose lower case may change length)."""
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or not len(text) \
+            or not pattern:
         return None
     validity, offsets_buffer, data_buffer = text.buffers()
     width = np.int64 if pa.types.is_large_string(text.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, dtype=width)[text.offset: text.offset + len(text) + 1]
     first, end = int(offsets[0]), int(offsets[-1])
-    data = data_buffer[first:end].to_pybytes() if data_buffer is not None else b""  # (this slice only)
-    if lower:
-        if not data.isascii():
+    # read in place (no copy), and in numpy (the GIL released): the buffer's bytes of this slice
+    codes = np.frombuffer(data_buffer, dtype=np.uint8)[first:end] if data_buffer is not None else \
+        np.zeros(0, dtype=np.uint8)
+    if lower and len(codes):
+        if int(codes.max()) >= 0x80:
             return None
-        data = data.lower()
+        codes = codes + ((codes >= 0x41) & (codes <= 0x5A)).view(np.uint8) * np.uint8(0x20)  # A-Z: a-z
     needle = pattern.encode("utf-8")
-    if data.count(needle) > MAX_BUFFER_HITS:
+    # the places the needle's rarest byte (in a sample) is at, narrowed to those its other bytes are
+    # at too, rarest first: every match, overlapping ones too (one may straddle two values)
+    places = max(len(codes) - len(needle) + 1, 0)
+    sample = np.bincount(codes[:SAMPLE_BYTES], minlength=256)
+    order = sorted(range(len(needle)), key=lambda j: int(sample[needle[j]]))
+    found = np.flatnonzero(codes[order[0]: order[0] + places] == needle[order[0]])
+    for j in order[1:]:
+        found = found[codes[found + j] == needle[j]]
+    if len(found) > MAX_BUFFER_HITS:
         return None
-    found = []
-    at = data.find(needle)
-    while at >= 0:
-        found.append(at)
-        at = data.find(needle, at + 1)
     out = np.zeros(len(text), dtype=bool)
-    if found:
-        starts = np.asarray(found, dtype=np.int64) + first
+    if len(found):
+        starts = found.astype(np.int64) + first
         rows = np.searchsorted(offsets, starts, side="right") - 1
         last = np.searchsorted(offsets, starts + len(needle) - 1, side="right") - 1
         out[rows[rows == last]] = True  # (a match across two values is no match)

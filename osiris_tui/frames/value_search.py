@@ -67,6 +67,12 @@ def _window(body: str, scale: int, right: int) -> tuple[int, int, int] | None:
     return low, len(digits), int("".join(reversed(digits)))
 
 
+def _mod(x: np.ndarray, m: int) -> np.ndarray:
+    """`x % m` for `x` >= 0: numpy divides by a constant fast (libdivide), but not its remainder."""
+    divisor = x.dtype.type(m)
+    return x - x // divisor * divisor
+
+
 def _place_mask(u: np.ndarray, scale: int, window: tuple[int, int, int]) -> np.ndarray:
     """The rows whose digits hold the window (and are long enough to reach it)."""
     low, count, value = window
@@ -77,7 +83,7 @@ def _place_mask(u: np.ndarray, scale: int, window: tuple[int, int, int]) -> np.n
         return np.zeros(len(u), dtype=bool)
     part = u // u.dtype.type(10**low) if low else u
     if 10**count <= np.iinfo(u.dtype).max:
-        part = part % u.dtype.type(10**count)
+        part = _mod(part, 10**count)
     hit = part == u.dtype.type(value) if value <= np.iinfo(u.dtype).max else np.zeros(len(u), dtype=bool)
     if top > scale:  # beyond the digits every row has (`0.05` has `scale + 1`)
         hit &= u >= u.dtype.type(10**top) if 10**top <= np.iinfo(u.dtype).max else False
@@ -148,25 +154,27 @@ def _decimals(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.abs(low).view(np.uint64), low < 0
 
 
-def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(u, its scale, whether it is in the layout) of each float (u and scale meaningless where not)."""
-    u = np.zeros(len(x), dtype=np.uint64)
-    scale = np.ones(len(x), dtype=np.int8)  # 0.0 and -0.0: u = 0, scale 1
-    done = x == 0
+def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(u, its scale, whether it is in the layout) of each float (u and scale meaningless where not),
+    and the scales some row has."""
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(x)
         pending = (magnitude >= 1e-4) & (magnitude < 1e15)  # NaN and inf are neither
-    # most data has at most two decimals: one pass finds those, and their trailing zeros give the
-    # shortest form (x == d / 100 with d ending in 0 is also d / 10 / 10, and so on)
-    d = np.rint(x * 100.0)
-    ok = pending & (magnitude < 1e13) & (d / 100.0 == x)
-    whole = np.abs(d[ok]).astype(np.uint64)
-    tens = whole % np.uint64(10) == 0  # `12.5` or `120.0`: one decimal
-    u[ok] = np.where(tens, whole // np.uint64(10), whole)
-    scale[ok] = np.where(tens, 1, 2)
-    done |= ok
-    pending &= ~ok
-    del d, ok, whole, tens
+        # most data has at most two decimals: one pass over all rows finds those, and their trailing
+        # zeros give the shortest form (x == d / 100 with d ending in 0 is also d / 10 / 10, and so on)
+        d = np.rint(x * 100.0)
+        ok = pending & (magnitude < 1e13) & (d / 100.0 == x)
+        whole = np.abs(d).astype(np.uint64)  # (garbage where not ok: NaN, inf, too large)
+    tenth = whole // np.uint64(10)
+    tens = tenth * np.uint64(10) == whole  # `12.5` or `120.0`: one decimal
+    zero = x == 0  # 0.0 and -0.0: u = 0, scale 1
+    u = whole - (whole - tenth) * tens  # (a select by arithmetic: np.where mispredicts on such masks)
+    two = ok & ~tens
+    scale = two.view(np.int8) + np.int8(1)
+    done = ok | zero
+    pending &= ~done
+    scales = ([1] if (done & ~two).any() else []) + ([2] if two.any() else [])
+    del d, ok, whole, tenth, tens, two
     for k in range(MAX_DECIMALS + 1):
         if not pending.any():
             break
@@ -176,9 +184,11 @@ def _float_layout(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         whole = np.abs(d[ok]).astype(np.uint64)
         u[ok] = whole * np.uint64(10) if k == 0 else whole  # `5.0`: one decimal, a zero
         scale[ok] = max(k, 1)
+        if len(whole) and max(k, 1) not in scales:
+            scales.append(max(k, 1))
         done |= ok
         pending &= ~ok
-    return u, scale, done
+    return u, scale, done, sorted(scales)
 
 
 def _text_mask(chunk: pa.Array, match: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
@@ -197,13 +207,14 @@ def number_mask(chunk: pa.Array, pattern: str, match: Callable[[pa.Array], np.nd
         return _timestamp_mask(chunk, valid, pattern, match)
     if pa.types.is_floating(t):
         x = chunk.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-        u, scale, inside = _float_layout(x)
+        u, scale, inside, scales = _float_layout(x)
         inside &= valid
         hit = np.zeros(len(chunk), dtype=bool)
         negative = np.signbit(x)
-        for s in np.unique(scale[inside]).tolist():
-            rows = np.flatnonzero(inside & (scale == s))
-            hit[rows] = layout_mask(u[rows], negative[rows], int(s), pattern)
+        for s in scales:
+            rows = np.flatnonzero(inside & (scale == s)) if len(scales) > 1 else np.flatnonzero(inside)
+            if len(rows):
+                hit[rows] = layout_mask(u[rows], negative[rows], s, pattern)
         rest = np.flatnonzero(valid & ~inside)
         if len(rest):
             hit[rest] = _text_mask(chunk.take(pa.array(rest, pa.int64())), match)
@@ -281,15 +292,19 @@ def _year_start(year: int) -> int:
     return (365 * y + y // 4 - y // 100 + y // 400 - 719_162) * 86_400
 
 
-def _year_ranges(values: np.ndarray, per_second: int, low: int, count: int, value: int) -> np.ndarray | None:
+def _year_ranges(values: np.ndarray, bounds: tuple[int, int], per_second: int, low: int, count: int,
+                 value: int) -> np.ndarray | bool | None:
     """The rows whose year holds the window, as comparisons of the epoch numbers with the bounds of the
-    few years of the column's range that do (None: too many such years; the calendar is needed)."""
-    if not len(values):
-        return np.zeros(0, dtype=bool)
-    per_year_low = _year_of(int(values.min()) // per_second)
-    per_year_high = _year_of(int(values.max()) // per_second)
-    years = [y for y in range(max(per_year_low, 1000), min(per_year_high, 9999) + 1)
-             if (y // 10**low) % 10**count == value]
+    few years of the column's range (`bounds`: its least and greatest values) that do; False when
+    none does, True when all do, None when too many do (the calendar is needed)."""
+    low_year = _year_of(bounds[0] // per_second)
+    high_year = _year_of(bounds[1] // per_second)
+    span = range(max(low_year, 1000), min(high_year, 9999) + 1)
+    years = [y for y in span if (y // 10**low) % 10**count == value]
+    if not years:
+        return False
+    if len(years) == len(span) and low_year >= 1000 and high_year <= 9999:
+        return True
     if len(years) > YEAR_RANGES:
         return None
     hit = np.zeros(len(values), dtype=bool)
@@ -323,27 +338,34 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
     else:
         inside = valid & (values >= _YEAR_1000 * per_second) & (values < _YEAR_10000 * per_second)
     per_day = 86_400 * per_second
-    fraction = np.remainder(values, per_second)  # floored: a time before 1970 has its fraction too
+    # floored: a time before 1970 has its fraction too; below 10**9, so int32 (faster arithmetic)
+    fraction = (values - values // per_second * per_second).astype(np.int32)
     if unit == "ms":
-        fraction = fraction * 1000
+        fraction = fraction * np.int32(1000)
     fields: dict[str, np.ndarray] = {}
 
     def field(name: str, digits: int) -> np.ndarray:
         """Computed when a pattern first needs it (the date's three together)."""
         if name == "fraction":
-            return fraction // 1000 if digits == 6 and unit == "ns" else fraction
+            if digits == 6 and unit == "ns":
+                if "micros" not in fields:
+                    fields["micros"] = fraction // np.int32(1000)
+                return fields["micros"]
+            return fraction
         if name not in fields:
             if name in ("year", "month", "day"):
                 fields["year"], fields["month"], fields["day"] = _civil(np.floor_divide(values, per_day))
             else:
-                seconds = np.remainder(values, per_day) // per_second
+                seconds = (values - values // per_day * per_day) // per_second
                 fields["hour"], fields["minute"], fields["second"] = seconds // 3600, seconds // 60 % 60, seconds % 60
         return fields[name]
 
     if unit == "ns":  # nanoseconds show 6 digits when they are whole microseconds, else 9
-        kind = np.where(fraction == 0, 0, np.where(fraction % 1000 == 0, 6, 9))
+        whole = fraction == fraction // np.int32(1000) * np.int32(1000)
+        kind = np.where(fraction == 0, 0, np.where(whole, 6, 9)).astype(np.int8)
     else:
-        kind = np.where(fraction == 0, 0, 6)
+        kind = np.where(fraction == 0, 0, 6).astype(np.int8)
+    bounds = (int(values.min()), int(values.max())) if len(values) else (0, 0)
     hit = np.zeros(len(chunk), dtype=bool)
     for digits in (0, 6, 9):
         places = _template_windows(pattern, digits)
@@ -353,13 +375,19 @@ def _timestamp_mask(chunk: pa.Array, valid: np.ndarray, pattern: str,
         if not rows.any():
             continue
         for windows in places:
-            here = rows.copy()
+            here = rows
             for name, (low, count, value) in windows.items():
-                if name == "year" and (years := _year_ranges(values, per_second, low, count, value)) is not None:
-                    here &= years
-                else:
-                    here &= (field(name, digits) // 10**low) % 10**count == value
-            hit |= here
+                years = _year_ranges(values, bounds, per_second, low, count, value) if name == "year" else None
+                if isinstance(years, bool):
+                    if not years:  # no year of the column's range holds the window
+                        break
+                    continue  # every one does
+                part = field(name, digits)
+                if low:
+                    part = part // part.dtype.type(10**low)
+                here = here & ((_mod(part, 10**count) == value) if years is None else years)
+            else:
+                hit |= here
     rest = np.flatnonzero(valid & ~inside)
     if len(rest):
         hit[rest] = match(array_text(chunk.take(pa.array(rest, pa.int64()))))

@@ -141,6 +141,7 @@ class DebuggerApp(AuthoringActions, App[None]):
     """`DebuggerApp(session, run=False).run()`: starts the session on mount, closes it on exit."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
+    VIEWS_CSS = Path(__file__).with_name("views.tcss")  # read when the tabs are built (`_right_pane`)
     TITLE = "osiris-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings()
     key_actions: tuple[KeyAction, ...] = KEYS  # as shown in the key bar, help and palette (a keymap changes it)
@@ -163,6 +164,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         self._pane_mounting: Any = None
         self._handoff = threading.Lock()  # between the thread that builds the session and closing the app
         self._built: DebugSession | None = None
+        self._build_done = threading.Event()  # the planned session is built (or failed), and handed over
         self.load_error: Exception | None = None  # why the planned session could not be built
         self._run_on_mount = run
         self._buffer: list[Record] = []
@@ -235,6 +237,8 @@ class DebuggerApp(AuthoringActions, App[None]):
     def _right_pane(self) -> Vertical:
         """The tabs and the error panel. With a planned session, they come just after the first paint (the
         first screen is the header, the steps and the keys)."""
+        if not self.stylesheet.has_source(str(self.VIEWS_CSS)):
+            self.stylesheet.read(self.VIEWS_CSS)  # (parsed when next applied)
         self.error_panel = ErrorPanel(id="error-panel")
         # Only the Data tab's view is built into its pane up front (once loaded: a stand-in until then);
         # the others are mounted when first shown (they read what they need from the session then).
@@ -331,6 +335,7 @@ class DebuggerApp(AuthoringActions, App[None]):
         self.set_timer(self.WARMUP_FALLBACK_SECONDS, self._begin_warmup)
 
     WARMUP_FALLBACK_SECONDS = 2.0
+    BUILD_WAIT = 2.0  # quitting waits this long at most for a planned session still being built
 
     def _start_session(self) -> None:
         """Follow the session: at mount, or once a planned session is built."""
@@ -369,16 +374,19 @@ class DebuggerApp(AuthoringActions, App[None]):
         """(in the warm-up's thread, before its imports) Build the planned session and hand it over."""
         assert self._plan is not None
         try:
-            session = self._plan.build()
-        except Exception as exc:  # an InputError is bad input (exit 2); anything else, a bug to show
-            self.post_message(SessionFailed(exc))
-            return
-        with self._handoff:
-            if self._session_closed:  # the app quit meanwhile
-                session.close()
+            try:
+                session = self._plan.build()
+            except Exception as exc:  # an InputError is bad input (exit 2); anything else, a bug to show
+                self.post_message(SessionFailed(exc))
                 return
-            self._built = session
-        self.post_message(SessionBuilt())
+            with self._handoff:
+                if not self._session_closed:
+                    self._built = session
+                    self.post_message(SessionBuilt())
+                    return
+            session.close()  # the app quit meanwhile: the run ends as any other
+        finally:
+            self._build_done.set()
 
     async def on_session_built(self, message: SessionBuilt) -> None:
         with self._handoff:
@@ -479,6 +487,8 @@ class DebuggerApp(AuthoringActions, App[None]):
                 return
             self._session_closed = True
             built, self._built = self._built, None
+        if self._plan is not None and self._warmup_started and self._session is None and built is None:
+            self._build_done.wait(self.BUILD_WAIT)  # (so that its run ends properly before the process does)
         if self._ticker is not None:
             self._ticker.stop()
         if self._unsubscribe is not None:

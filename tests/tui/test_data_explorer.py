@@ -337,9 +337,12 @@ async def test_export_writes_the_frame_as_shown_and_reads_back(tmp_path: Path) -
         assert shown is not None
         expected = shown.materialize().to_pylist()
         back = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-            column_types={"city": pa.string(), "note": pa.string()}, strings_can_be_null=False))
+            column_types={"city": pa.string(), "note": pa.string()},
+            strings_can_be_null=True, quoted_strings_can_be_null=False))  # NULL is empty, "" is quoted
         assert back.column("id").to_pylist() == [r["id"] for r in expected] == [2, 4, 6, 3, 1]
-        assert back.column("amount").to_pylist() == [r["amount"] for r in expected]
+        assert back.to_pylist() == expected  # value for value: NULL city, empty note, floats
+        assert [r["city"] for r in expected] == [None, "Oslo", "Oslo", "Rome", "Oslo"]
+        assert [r["note"] for r in expected][3] == ""
         # parquet: value for value, types kept
         await pilot.press("ctrl+e")
         await settle(pilot)
@@ -494,5 +497,160 @@ async def test_esc_abandons_a_sort_and_keys_answer_while_it_runs(tmp_path: Path,
             await settle(pilot)
             assert view.sort is None  # the abandoned result is dropped
             assert view.table is not None and view.table.get_cell_at(_c(0, 0)) == 0
+    finally:
+        release.set()
+
+
+# -- the same keys on a paused step's input ---------------------------------------------------------------
+def people_input_session(root: Path) -> DebugSession:
+    """`check` paused at a breakpoint before it runs: the Data tab shows its input, the people."""
+    reg = registry()
+    reg.register("test.people", PeopleDriver)
+    steps = [Step("people", "test.people", {}), Step("check", "test.range", {"rows": 2}, needs=["people"])]
+    return DebugSession(pipeline(root, steps), registry=reg, run_dir=root / "run", breakpoints=["check"])
+
+
+async def test_the_keys_on_a_paused_steps_input(tmp_path: Path, monkeypatch: Any) -> None:
+    release = threading.Event()
+    original = FrameView.sorted
+
+    def slow_sorted(self: FrameView, column: str, order: str = "ascending") -> FrameView:
+        release.wait(30)
+        return original(self, column, order)
+
+    monkeypatch.setattr(FrameView, "sorted", slow_sorted)
+    session = people_input_session(tmp_path)
+    app = DebuggerApp(session)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await wait_session(pilot, lambda s: s.status("check").state is StepState.PAUSED
+                               and s.run_state is RunState.PAUSED)
+            if app.selected_step_id != "check":
+                await pilot.press("down")
+            await settle(pilot)
+            view = app.data_view
+            assert view.input_header.startswith("not run yet — input df_people of check · 6 rows · from people")
+            source = session.output_table("people")
+            assert source is not None and view.view is not None and view.view.table is source
+            # Enter and `l` from the step list into the table, Esc back
+            app.step_list.focus()
+            await pilot.press("enter")
+            assert app.focused is view.table
+            await pilot.press("escape")
+            assert app.focused is app.step_list
+            await pilot.press("l")
+            assert app.focused is view.table
+            # g/G j/k h/l
+            await pilot.press("G")
+            assert cursor(app) == (5, 0) and "row 6 of 6 · col id (1/4)" in status(app)
+            await pilot.press("k", "l", "l")
+            assert cursor(app) == (4, 2) and "row 5 of 6 · col amount (3/4)" in status(app)
+            await pilot.press("h", "g", "j")
+            assert cursor(app) == (1, 1)
+            # `!` pins city: the source order changes, the screen shows it first
+            await pilot.press("exclamation_mark")
+            await settle(pilot)
+            table = view.table
+            assert table is not None and list(table.backend.columns) == ["city", "id", "amount", "note"]
+            assert table.fixed_columns == 1 and "col city (1/4)" in status(app)
+            assert table.render_line(0).text.split()[:2] == ["city", "id"]
+            await pilot.press("exclamation_mark")
+            await settle(pilot)
+            assert view.table is not None and view.table.fixed_columns == 0
+            # `_` widens the 80-character note to its content
+            note = list(view.table.backend.columns).index("note")
+            view.table.move_cursor(row=0, column=note)
+            await pilot.pause()
+            assert view.table.ordered_columns[note].render_width <= MAX_COLUMN_WIDTH + 2
+            await pilot.press("underscore")
+            await settle(pilot)
+            assert view.table is not None and view.table.ordered_columns[note].render_width == 80 + 2
+            assert view.table.cell_text(0, note).plain == "x" * 80
+            painted = view.table.render_line(1).text  # the table scrolled to the cursor: the note, uncut
+            assert painted.strip() == "x" * len(painted.strip()) and "…" not in painted
+            await pilot.press("underscore")
+            await settle(pilot)
+            # a sort shows its progress line; Esc abandons it and the rows stay as they were
+            view.table.move_cursor(column=2)  # amount
+            await pilot.press("s")
+            assert view.running == "sort" and "sorting… Esc abandons" in status(app)
+            await pilot.press("2")  # the app answers while the sort runs
+            assert app.tabs.active == "config"
+            await pilot.press("1", "escape")
+            assert view.running is None and view.sort is None
+            release.set()
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+            assert view.sort is None and [r[0] for r in shown_rows(view.table)] == ["1", "2", "3", "4", "5", "6"]
+            # then the sort itself: descending (twice), the view's order and the rows painted
+            await pilot.press("s", "s")
+            await settle(pilot)
+            assert view.sort == ("amount", "descending") and view.view is not None
+            ordered = view.view.materialize()
+            assert ordered.column("id").to_pylist() == [2, 4, 6, 3, 1, 5]
+            assert [r[0] for r in shown_rows(view.table)] == ["2", "4", "6", "3", "1", "5"]
+            assert str(view.table.ordered_columns[2].label) == "amount ▼"
+            # a SQL error in a filter: pointed at, the rows unchanged
+            await pilot.press("w")
+            await type_in(pilot, "amount > AND city = 'Oslo'")
+            await pilot.press("enter")
+            await settle(pilot)
+            lines = view.filter_bar.error_message.splitlines()
+            assert lines[0] == "amount > AND city = 'Oslo'" and lines[1].index("^") == 9
+            assert "syntax error" in lines[1]
+            assert not view.where and view.table is not None and view.table.row_count == 6
+            await pilot.press("escape")
+            await settle(pilot)
+            # the frequency of a column with NULLs, and describe: the counts, and as painted
+            view.table.focus()
+            view.table.move_cursor(column=1)  # city
+            await pilot.press("F")
+            await settle(pilot)
+            assert view.mode == "frequency" and view.table is not None
+            counted = view.table.backend.data.to_pylist()
+            assert [(r["value"], r["count"]) for r in counted] == [("Oslo", 3), (None, 2), ("Rome", 1)]
+            assert [r[:2] for r in shown_rows(view.table)] == [["Oslo", "3"], ["∅", "2"], ["Rome", "1"]]
+            await pilot.press("escape", "d")
+            await settle(pilot)
+            assert view.describing and view.table is not None
+            city = next(r for r in view.table.backend.data.to_pylist() if r["column"] == "city")
+            assert (city["count"], city["nulls"], city["distinct"], city["mode"]) == (4, 2, 2, "Oslo")
+            painted = next(r for r in shown_rows(view.table) if r[0] == "city")
+            assert painted[2:4] == ["4", "2"]  # after the dtype: count, nulls
+            await pilot.press("d")
+            await settle(pilot)
+            assert not view.describing and view.sort == ("amount", "descending")
+            # export: the input as shown (sorted), read back value for value
+            await pilot.press("ctrl+e")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ExportScreen)
+            path = tmp_path / "run" / "exports" / "check.df_people.csv"
+            assert screen.input.value == str(path)
+            assert "6 rows of input df_people of check" in screen.what and "sorted by amount ▼" in screen.what
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+            expected = ordered.to_pylist()
+            back = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                column_types={"city": pa.string(), "note": pa.string()},
+                strings_can_be_null=True, quoted_strings_can_be_null=False))  # NULL is empty, "" is quoted
+            assert back.to_pylist() == expected
+            assert [r["city"] for r in expected] == [None, "Oslo", "Oslo", "Rome", "Oslo", None]
+            assert any(str(path) in n.message and "6 rows" in n.message for n in app._notifications)
+            await pilot.press("ctrl+e")
+            await settle(pilot)
+            assert isinstance(app.screen, ExportScreen)
+            out = tmp_path / "people.parquet"
+            app.screen.input.value = str(out)
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+            parquet = pq.read_table(out)
+            assert parquet.schema.remove_metadata() == source.schema.remove_metadata()
+            assert parquet.to_pylist() == expected
+            assert session.status("check").state is StepState.PAUSED  # exploring never ran the step
     finally:
         release.set()

@@ -84,14 +84,15 @@ async def test_quitting_before_the_session_is_built_closes_it_when_it_comes(tmp_
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            await pilot.press("q")  # nothing runs: quits at once
-        assert app.return_code == 0 and not built
+            await pilot.press("q")  # nothing runs: quits at once, the session still being built
+            assert not built
+            gate.set()  # quitting waits for it (a moment), and it is closed as soon as it comes
+        assert app.return_code == 0
     finally:
         gate.set()
-    thread = app.warmup._thread
-    assert thread is not None
-    await asyncio.to_thread(thread.join, 30)
     assert len(built) == 1 and built[0].run_state is RunState.CLOSED
+    events = (tmp_path / "run" / "events.jsonl").read_text()
+    assert '"run_start"' in events and '"run_end"' in events  # the run ends as any other
 
 
 async def test_a_session_that_cannot_be_built_ends_the_app_with_exit_2(tmp_path: Path) -> None:
@@ -134,6 +135,9 @@ async def test_keys_pressed_before_the_tabs_are_there_wait_for_them(tmp_path: Pa
             gate.set()
             await wait_loaded(pilot)
             assert app.pane_ready and app.tabs.active == "events"
+            # styled by views.tcss, read when the tabs were built
+            assert str(app.query_one("#right-pane").styles.width) == "1fr"
+            assert app.query_one("#right-pane").region.x == app.step_list.region.right
             assert app.session.breakpoints == {"extract-orders"}
     finally:
         gate.set()

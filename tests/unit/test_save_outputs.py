@@ -114,3 +114,56 @@ def test_session_tables_are_the_cached_outputs(tmp_path: Path) -> None:
         assert session.output_table("c") is None
     finally:
         session.close()
+
+
+def test_run_save_outputs_reads_back_with_decimals_and_timestamp_units(tmp_path: Path) -> None:
+    """End to end through the CLI: a plugin's frame of Decimals and of second, milli-, micro- and
+    nanosecond timestamps, and a DuckDB step's TIMESTAMP (microseconds), read back with pyarrow."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    site = tmp_path / "site"
+    (site / "exact_plugin").mkdir(parents=True)
+    (site / "exact_plugin" / "__init__.py").write_text(
+        "from decimal import Decimal\n"
+        "import pandas as pd\n\n"
+        "class Exact:\n"
+        "    def run(self, *, step_id, config, inputs, ctx):\n"
+        "        at = pd.Series(pd.to_datetime(['2024-01-02 03:04:05.123456789', '1999-12-31 23:59:59.000000000']))\n"
+        "        return {'df': pd.DataFrame({\n"
+        "            'amount': [Decimal('12345678901234.5678'), Decimal('-0.0001')],\n"
+        "            'ns': at, 'us': at.astype('datetime64[us]'), 'ms': at.astype('datetime64[ms]'),\n"
+        "            's': at.astype('datetime64[s]').dt.tz_localize('Europe/Oslo'),\n"
+        "        })}\n")
+    dist = site / "exact_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: exact-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[osiris_tui.drivers]\ntest.exact = exact_plugin:Exact\n")
+    (tmp_path / "m.yaml").write_text(
+        "steps:\n  - {id: exact, driver: test.exact, config: {}}\n"
+        "  - {id: stamp, driver: duckdb.processor, needs: [exact], config: {query: \"SELECT amount, "
+        "TIMESTAMP '2024-05-06 07:08:09.123456' AS at FROM df_exact\"}}\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "osiris_tui", "run", str(tmp_path / "m.yaml"), "--run-dir", str(tmp_path / "run"),
+         "--save-outputs", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": f"{site}:{ROOT}", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    exact = pq.read_table(out / "exact.parquet")
+    schema = exact.schema
+    assert pa.types.is_decimal(schema.field("amount").type) and schema.field("amount").type.bit_width == 128
+    assert schema.field("amount").type.scale == 4
+    assert exact.column("amount").to_pylist() == [Decimal("12345678901234.5678"), Decimal("-0.0001")]
+    assert [schema.field(u).type for u in ("ns", "us", "ms")] == [pa.timestamp(u) for u in ("ns", "us", "ms")]
+    assert exact.column("ns").cast(pa.int64()).to_pylist() == [1704164645123456789, 946684799000000000]
+    assert exact.column("us").cast(pa.int64()).to_pylist() == [1704164645123456, 946684799000000]
+    assert exact.column("ms").cast(pa.int64()).to_pylist() == [1704164645123, 946684799000]
+    # Parquet has no unit of seconds: they come back as milliseconds, the same instants, the zone kept
+    assert schema.field("s").type == pa.timestamp("ms", tz="Europe/Oslo")
+    assert exact.column("s").cast(pa.int64()).to_pylist() == [(1704164645 - 3600) * 1000, (946684799 - 3600) * 1000]
+    stamp = pq.read_table(out / "stamp.parquet")
+    assert stamp.schema.field("at").type == pa.timestamp("us")
+    assert stamp.column("at").cast(pa.int64()).to_pylist() == [1714979289123456] * 2
