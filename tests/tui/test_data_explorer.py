@@ -418,18 +418,23 @@ async def test_orientation_keys_pin_and_widen(tmp_path: Path) -> None:
         assert view.table.cell_text(0, note).plain.endswith("…")
 
 
+async def pause_before(pilot, step_id: str) -> None:
+    """`c` to the breakpoint before `step_id`, that step selected (its input shown)."""
+    app = pilot.app
+    await pilot.press("c")
+    await wait_session(pilot, lambda s: s.status(step_id).state is StepState.PAUSED and s.run_state is RunState.PAUSED)
+    if app.selected_step_id != step_id:
+        await pilot.press("down")
+    await settle(pilot)
+
+
 # -- a paused step's input, and inputs and output in turn ----------------------------------------------
 async def test_the_explorer_on_a_paused_steps_input_and_its_output(tmp_path: Path) -> None:
     session = quickstart_session(tmp_path, breakpoints=["revenue"])
     app = DebuggerApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("c")
-        await wait_session(pilot, lambda s: s.status("revenue").state is StepState.PAUSED
-                           and s.run_state is RunState.PAUSED)
-        if app.selected_step_id != "revenue":
-            await pilot.press("down")
-            await settle(pilot)
+        await pause_before(pilot, "revenue")
         view = app.data_view
         assert view.input_header.startswith("not run yet — input df_extract_orders of revenue · 5,000 rows")
         await pilot.press("w")
@@ -524,12 +529,7 @@ async def test_the_keys_on_a_paused_steps_input(tmp_path: Path, monkeypatch: Any
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("c")
-            await wait_session(pilot, lambda s: s.status("check").state is StepState.PAUSED
-                               and s.run_state is RunState.PAUSED)
-            if app.selected_step_id != "check":
-                await pilot.press("down")
-            await settle(pilot)
+            await pause_before(pilot, "check")
             view = app.data_view
             assert view.input_header.startswith("not run yet — input df_people of check · 6 rows · from people")
             source = session.output_table("people")

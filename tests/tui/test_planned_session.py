@@ -36,6 +36,14 @@ def gated_plan(root: Path, gate: threading.Event, built: list[DebugSession]) -> 
     return SessionPlan(pipeline, registry, build)
 
 
+def gated_app(root: Path, app_class: type[DebuggerApp] = DebuggerApp
+              ) -> tuple[DebuggerApp, threading.Event, list[DebugSession]]:
+    """An app given a plan whose session is built only once the gate opens (and, built, listed)."""
+    gate = threading.Event()
+    built: list[DebugSession] = []
+    return app_class(gated_plan(root, gate, built)), gate, built
+
+
 def test_the_first_screen_needs_none_of_the_runtime(tmp_path: Path) -> None:
     """What the command imports before the app paints: no session, executor, checkpoints or cache."""
     result = fresh_python(f"""
@@ -53,9 +61,7 @@ def test_the_first_screen_needs_none_of_the_runtime(tmp_path: Path) -> None:
 
 
 async def test_keys_pressed_before_the_session_is_built_run_once_it_is(tmp_path: Path) -> None:
-    gate = threading.Event()
-    built: list[DebugSession] = []
-    app = DebuggerApp(gated_plan(tmp_path, gate, built))
+    app, gate, built = gated_app(tmp_path)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
@@ -78,9 +84,7 @@ async def test_keys_pressed_before_the_session_is_built_run_once_it_is(tmp_path:
 
 
 async def test_quitting_before_the_session_is_built_closes_it_when_it_comes(tmp_path: Path) -> None:
-    gate = threading.Event()
-    built: list[DebugSession] = []
-    app = DebuggerApp(gated_plan(tmp_path, gate, built))
+    app, gate, built = gated_app(tmp_path)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
@@ -114,14 +118,11 @@ async def test_a_session_that_cannot_be_built_ends_the_app_with_exit_2(tmp_path:
 
 async def test_keys_pressed_before_the_tabs_are_there_wait_for_them(tmp_path: Path) -> None:
     """The first screen is the header, the steps and the keys; the tabs come just after it is painted."""
-    gate = threading.Event()
-    built: list[DebugSession] = []
-
     class HeldApp(DebuggerApp):
         def _start_warmup(self, refreshes: int = 0) -> None:  # the test starts it
             pass
 
-    app = HeldApp(gated_plan(tmp_path, gate, built))
+    app, gate, _ = gated_app(tmp_path, HeldApp)
     app.WARMUP_FALLBACK_SECONDS = 3600
     try:
         async with app.run_test(size=SIZE) as pilot:

@@ -17,6 +17,7 @@ import pytest
 from osiris_tui.cli import _session_plan, app_parser
 from osiris_tui.runtime.session import RunState
 from osiris_tui.tui.app import DebuggerApp
+from tests.support.plugins import install_plugin
 
 try:
     from tests.tui.app_support import settle, wait_session
@@ -57,14 +58,7 @@ steps:
 
 
 def make_plugin(root: Path) -> Path:
-    site = root / "site"
-    (site / "acme_slow").mkdir(parents=True)
-    (site / "acme_slow" / "__init__.py").write_text(PLUGIN)
-    dist = site / "acme_slow-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-slow\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[osiris_tui.drivers]\nacme.slow = acme_slow:Slow\n")
-    return site
+    return install_plugin(root / "site", "acme_slow", PLUGIN, {"acme.slow": "acme_slow:Slow"})
 
 
 def run_cli(root: Path, site: Path, *args: str) -> dict:

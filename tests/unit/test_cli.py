@@ -13,6 +13,7 @@ import pytest
 
 from osiris_tui import __version__
 from osiris_tui.cli import main
+from tests.support.plugins import install_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "sample_manifests" / "quickstart" / "manifest.yaml"
@@ -200,10 +201,7 @@ def test_interrupt_exits_130(tmp_path: Path) -> None:
 
 def make_plugin(tmp_path: Path) -> Path:
     """A tiny installed plugin: a package plus its dist-info with an `osiris_tui.drivers` entry point."""
-    site = tmp_path / "site"
-    pkg = site / "tiny_osiris_plugin"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text(
+    return install_plugin(tmp_path / "site", "tiny_osiris_plugin", (
         "import threading\n"
         "import pandas as pd\n\n"
         "class Shout:\n"
@@ -221,14 +219,9 @@ def make_plugin(tmp_path: Path) -> Path:
         "        ctx.log_event('waiting')\n"
         "        done = threading.Event()\n"
         "        while not done.wait(0.05):\n"
-        "            ctx.check_cancelled()\n")
-    dist = site / "tiny_osiris_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tiny-osiris-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[osiris_tui.drivers]\ntiny.shout = tiny_osiris_plugin:Shout\ntiny.waiter = tiny_osiris_plugin:Waiter\n"
-        "tiny.leaky = tiny_osiris_plugin:Leaky\n")
-    return site
+        "            ctx.check_cancelled()\n"),
+        {"tiny.shout": "tiny_osiris_plugin:Shout", "tiny.waiter": "tiny_osiris_plugin:Waiter",
+         "tiny.leaky": "tiny_osiris_plugin:Leaky"})
 
 
 def test_plugin_driver_from_entry_point(tmp_path: Path) -> None:

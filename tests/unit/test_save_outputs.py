@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from tests.support.plugins import install_plugin
+
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "sample_manifests" / "quickstart"
 
@@ -123,9 +125,7 @@ def test_run_save_outputs_reads_back_with_decimals_and_timestamp_units(tmp_path:
 
     import pyarrow as pa
 
-    site = tmp_path / "site"
-    (site / "exact_plugin").mkdir(parents=True)
-    (site / "exact_plugin" / "__init__.py").write_text(
+    site = install_plugin(tmp_path / "site", "exact_plugin", (
         "from decimal import Decimal\n"
         "import pandas as pd\n\n"
         "class Exact:\n"
@@ -135,11 +135,7 @@ def test_run_save_outputs_reads_back_with_decimals_and_timestamp_units(tmp_path:
         "            'amount': [Decimal('12345678901234.5678'), Decimal('-0.0001')],\n"
         "            'ns': at, 'us': at.astype('datetime64[us]'), 'ms': at.astype('datetime64[ms]'),\n"
         "            's': at.astype('datetime64[s]').dt.tz_localize('Europe/Oslo'),\n"
-        "        })}\n")
-    dist = site / "exact_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: exact-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[osiris_tui.drivers]\ntest.exact = exact_plugin:Exact\n")
+        "        })}\n"), {"test.exact": "exact_plugin:Exact"})
     (tmp_path / "m.yaml").write_text(
         "steps:\n  - {id: exact, driver: test.exact, config: {}}\n"
         "  - {id: stamp, driver: duckdb.processor, needs: [exact], config: {query: \"SELECT amount, "
